@@ -1,0 +1,334 @@
+//! The model file: standard safetensors (readable by Python's `safetensors`) whose `__metadata__`
+//! holds a JSON model card under the key `fairscreen.card`. The reader validates the header, the
+//! format version, the card, every tensor's dtype, shape and byte range, and the tensor-section hash.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::model::{HostTensor, ModelConfig};
+
+/// Model file format version written by this build; readers accept exactly this version.
+pub const FORMAT_VERSION: u32 = 1;
+/// `__metadata__` key holding the JSON model card.
+pub const CARD_KEY: &str = "fairscreen.card";
+/// Largest header we accept (bytes); a bigger length field means the file is not ours or corrupt.
+pub const MAX_HEADER_BYTES: u64 = 16 * 1024 * 1024;
+
+/// How a model was trained, for the card shown next to every prediction.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TrainingInfo {
+    /// Training method (e.g. `me`: cross-entropy at every exit).
+    pub method: String,
+    /// Human-readable description of the training data.
+    pub data: String,
+    /// Random seed of the run.
+    pub seed: u64,
+    /// Epochs trained.
+    pub epochs: usize,
+    /// Training images.
+    pub train_images: usize,
+    /// The command that rebuilds this model.
+    pub command: String,
+}
+
+/// JSON model card stored in the file's `__metadata__`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ModelCard {
+    /// File format version ([`FORMAT_VERSION`]).
+    pub format_version: u32,
+    /// Model name (file stem).
+    pub name: String,
+    /// Architecture.
+    pub config: ModelConfig,
+    /// Sensitive attributes the model was evaluated on (may be empty).
+    pub sensitive_attributes: Vec<String>,
+    /// Default early-exit threshold θ.
+    pub default_theta: f32,
+    /// How it was trained.
+    pub training: TrainingInfo,
+    /// Metrics measured at export (name → value), e.g. `val/exit3/accuracy`.
+    pub metrics: BTreeMap<String, f64>,
+    /// Weight storage: `f32` (BN folded into conv).
+    pub quantization: String,
+    /// Lower-case hex sha256 of the tensor data section.
+    pub tensors_sha256: String,
+    /// Caveat shown with every prediction.
+    pub disclaimer: String,
+}
+
+/// A loaded model file: its card and validated tensors.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ModelFile {
+    /// The model card.
+    pub card: ModelCard,
+    /// Tensors by name, shapes checked against the card's config.
+    pub tensors: BTreeMap<String, HostTensor>,
+}
+
+/// Every way a model file can be rejected, each with its own message.
+#[derive(Clone, Debug, PartialEq)]
+pub enum FormatError {
+    /// Fewer bytes than the structure announces.
+    Truncated(String),
+    /// The safetensors JSON header is malformed.
+    BadHeader(String),
+    /// The header has no model card.
+    MissingCard,
+    /// The card is not valid JSON for [`ModelCard`].
+    BadCard(String),
+    /// The card's format version is not [`FORMAT_VERSION`].
+    UnsupportedVersion(u32),
+    /// The card's architecture config is invalid.
+    BadConfig(String),
+    /// A tensor the architecture needs is absent.
+    MissingTensor(String),
+    /// A tensor the architecture does not have is present.
+    UnexpectedTensor(String),
+    /// A tensor's shape differs from the architecture's.
+    WrongShape {
+        /// Tensor name.
+        name: String,
+        /// Shape the config implies.
+        expected: Vec<usize>,
+        /// Shape in the file.
+        found: Vec<usize>,
+    },
+    /// A tensor has a dtype this reader does not support.
+    UnsupportedDtype {
+        /// Tensor name.
+        name: String,
+        /// The dtype in the file.
+        dtype: String,
+    },
+    /// The tensor data does not hash to the card's `tensors_sha256`.
+    HashMismatch {
+        /// Hash in the card.
+        expected: String,
+        /// Hash of the bytes.
+        found: String,
+    },
+}
+
+impl fmt::Display for FormatError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Truncated(m) => write!(f, "model file is truncated: {m}"),
+            Self::BadHeader(m) => write!(f, "model file header is not valid safetensors: {m}"),
+            Self::MissingCard => write!(f, "model file has no model card (__metadata__.{CARD_KEY})"),
+            Self::BadCard(m) => write!(f, "model card is not valid: {m}"),
+            Self::UnsupportedVersion(v) => write!(
+                f,
+                "model file format version {v} is not supported (this build reads version {FORMAT_VERSION})"
+            ),
+            Self::BadConfig(m) => write!(f, "model architecture in the card is invalid: {m}"),
+            Self::MissingTensor(n) => write!(f, "model file lacks tensor '{n}'"),
+            Self::UnexpectedTensor(n) => write!(f, "model file has unexpected tensor '{n}'"),
+            Self::WrongShape { name, expected, found } => write!(
+                f,
+                "tensor '{name}' has shape {found:?} but the architecture needs {expected:?}"
+            ),
+            Self::UnsupportedDtype { name, dtype } => {
+                write!(f, "tensor '{name}' has unsupported dtype {dtype} (expected F32)")
+            }
+            Self::HashMismatch { expected, found } => write!(
+                f,
+                "model tensor data is corrupt: sha256 {found} differs from the card's {expected}"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for FormatError {}
+
+/// Lower-case hex sha256 of `bytes`.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+}
+
+#[derive(Serialize, Deserialize)]
+struct TensorEntry {
+    dtype: String,
+    shape: Vec<usize>,
+    data_offsets: [u64; 2],
+}
+
+/// Serialises `tensors` (in the config's canonical order) with `card` into safetensors bytes.
+/// Fills in `card.tensors_sha256` and `card.format_version`.
+pub fn write_model(mut card: ModelCard, tensors: &BTreeMap<String, HostTensor>) -> Result<Vec<u8>, FormatError> {
+    card.config.validate().map_err(FormatError::BadConfig)?;
+    let expected = card.config.tensor_shapes();
+    for name in tensors.keys() {
+        if !expected.iter().any(|(n, _)| n == name) {
+            return Err(FormatError::UnexpectedTensor(name.clone()));
+        }
+    }
+    let mut data = Vec::new();
+    let mut header = serde_json::Map::new();
+    for (name, shape) in &expected {
+        let t = tensors
+            .get(name)
+            .ok_or_else(|| FormatError::MissingTensor(name.clone()))?;
+        if &t.shape != shape || t.values.len() != shape.iter().product::<usize>() {
+            return Err(FormatError::WrongShape {
+                name: name.clone(),
+                expected: shape.clone(),
+                found: t.shape.clone(),
+            });
+        }
+        let start = data.len() as u64;
+        for v in &t.values {
+            data.extend_from_slice(&v.to_le_bytes());
+        }
+        let entry = TensorEntry {
+            dtype: "F32".into(),
+            shape: shape.clone(),
+            data_offsets: [start, data.len() as u64],
+        };
+        header.insert(name.clone(), serde_json::to_value(entry).expect("entry serialises"));
+    }
+    card.format_version = FORMAT_VERSION;
+    card.tensors_sha256 = sha256_hex(&data);
+    let card_json = serde_json::to_string(&card).expect("card serialises");
+    let mut meta = serde_json::Map::new();
+    meta.insert(CARD_KEY.into(), serde_json::Value::String(card_json));
+    header.insert("__metadata__".into(), serde_json::Value::Object(meta));
+    let mut header_bytes = serde_json::to_vec(&header).expect("header serialises");
+    while header_bytes.len() % 8 != 0 {
+        header_bytes.push(b' ');
+    }
+    let mut out = Vec::with_capacity(8 + header_bytes.len() + data.len());
+    out.extend_from_slice(&(header_bytes.len() as u64).to_le_bytes());
+    out.extend_from_slice(&header_bytes);
+    out.extend_from_slice(&data);
+    Ok(out)
+}
+
+/// Parses and validates a model file (see module docs for what is checked).
+pub fn read_model(bytes: &[u8]) -> Result<ModelFile, FormatError> {
+    if bytes.len() < 8 {
+        return Err(FormatError::Truncated(format!(
+            "{} bytes, fewer than the 8-byte header length",
+            bytes.len()
+        )));
+    }
+    let header_len = u64::from_le_bytes(bytes[..8].try_into().expect("8 bytes"));
+    if header_len > MAX_HEADER_BYTES {
+        return Err(FormatError::BadHeader(format!(
+            "header length {header_len} exceeds {MAX_HEADER_BYTES} bytes"
+        )));
+    }
+    let header_end = 8 + header_len as usize;
+    if bytes.len() < header_end {
+        return Err(FormatError::Truncated(format!(
+            "header needs {header_len} bytes, file has {}",
+            bytes.len() - 8
+        )));
+    }
+    let header: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_slice(&bytes[8..header_end]).map_err(|e| FormatError::BadHeader(e.to_string()))?;
+    let data = &bytes[header_end..];
+
+    let card_json = header
+        .get("__metadata__")
+        .and_then(|m| m.get(CARD_KEY))
+        .ok_or(FormatError::MissingCard)?
+        .as_str()
+        .ok_or_else(|| FormatError::BadCard("card is not a JSON string".into()))?;
+    let card_value: serde_json::Value =
+        serde_json::from_str(card_json).map_err(|e| FormatError::BadCard(e.to_string()))?;
+    if let Some(v) = card_value.get("format_version").and_then(|v| v.as_u64()) {
+        if v != FORMAT_VERSION as u64 {
+            return Err(FormatError::UnsupportedVersion(v as u32));
+        }
+    }
+    let card: ModelCard = serde_json::from_value(card_value).map_err(|e| FormatError::BadCard(e.to_string()))?;
+    card.config.validate().map_err(FormatError::BadConfig)?;
+
+    let mut entries = BTreeMap::new();
+    for (name, value) in &header {
+        if name == "__metadata__" {
+            continue;
+        }
+        let entry: TensorEntry = serde_json::from_value(value.clone())
+            .map_err(|e| FormatError::BadHeader(format!("tensor '{name}': {e}")))?;
+        entries.insert(name.clone(), entry);
+    }
+    let mut spans: Vec<(u64, u64, &str)> = entries
+        .iter()
+        .map(|(n, e)| (e.data_offsets[0], e.data_offsets[1], n.as_str()))
+        .collect();
+    spans.sort();
+    let mut cursor = 0u64;
+    for (start, end, name) in &spans {
+        if *start != cursor || end < start {
+            return Err(FormatError::BadHeader(format!(
+                "tensor '{name}' data offsets [{start}, {end}) are not contiguous (expected start {cursor})"
+            )));
+        }
+        cursor = *end;
+    }
+    if (data.len() as u64) < cursor {
+        return Err(FormatError::Truncated(format!(
+            "tensor data needs {cursor} bytes, file has {}",
+            data.len()
+        )));
+    }
+    if (data.len() as u64) > cursor {
+        return Err(FormatError::BadHeader(format!(
+            "{} bytes after the last tensor",
+            data.len() as u64 - cursor
+        )));
+    }
+
+    let expected = card.config.tensor_shapes();
+    for name in entries.keys() {
+        if !expected.iter().any(|(n, _)| n == name) {
+            return Err(FormatError::UnexpectedTensor(name.clone()));
+        }
+    }
+    let found_hash = sha256_hex(data);
+    let mut tensors = BTreeMap::new();
+    for (name, shape) in expected {
+        let entry = entries
+            .get(&name)
+            .ok_or_else(|| FormatError::MissingTensor(name.clone()))?;
+        if entry.dtype != "F32" {
+            return Err(FormatError::UnsupportedDtype {
+                name,
+                dtype: entry.dtype.clone(),
+            });
+        }
+        let count: usize = entry.shape.iter().product();
+        if entry.shape != shape {
+            return Err(FormatError::WrongShape {
+                name,
+                expected: shape,
+                found: entry.shape.clone(),
+            });
+        }
+        let [start, end] = entry.data_offsets;
+        if (end - start) as usize != count * 4 {
+            return Err(FormatError::BadHeader(format!(
+                "tensor '{name}' spans {} bytes but shape {:?} needs {}",
+                end - start,
+                entry.shape,
+                count * 4
+            )));
+        }
+        let values = data[start as usize..end as usize]
+            .chunks_exact(4)
+            .map(|c| f32::from_le_bytes(c.try_into().expect("4 bytes")))
+            .collect();
+        tensors.insert(name, HostTensor { shape, values });
+    }
+    if found_hash != card.tensors_sha256 {
+        return Err(FormatError::HashMismatch {
+            expected: card.tensors_sha256.clone(),
+            found: found_hash,
+        });
+    }
+    Ok(ModelFile { card, tensors })
+}

@@ -1,0 +1,112 @@
+//! A loaded model on a device: upload inputs, run every exit, read logits back (sync or async).
+
+use burn::prelude::*;
+
+use crate::format::{read_model, ModelCard};
+use crate::model::MultiExitCnn;
+
+/// A validated model file instantiated on a burn device.
+#[derive(Debug)]
+pub struct LoadedModel {
+    /// The model card from the file.
+    pub card: ModelCard,
+    /// The BN-folded network.
+    pub model: MultiExitCnn,
+    /// Device the weights live on.
+    pub device: Device,
+}
+
+/// Logits of every exit for a batch: `exits[e][i*K + k]` (row-major `[B, K]` per exit).
+#[derive(Clone, Debug, PartialEq)]
+pub struct BatchLogits {
+    /// Per-exit row-major `[B, K]` logits, shallow to deep.
+    pub exits: Vec<Vec<f32>>,
+    /// Batch size.
+    pub batch: usize,
+    /// Classes.
+    pub classes: usize,
+}
+
+impl BatchLogits {
+    /// Logits of sample `i` at every exit.
+    pub fn sample(&self, i: usize) -> Vec<Vec<f32>> {
+        let k = self.classes;
+        self.exits.iter().map(|l| l[i * k..(i + 1) * k].to_vec()).collect()
+    }
+}
+
+impl LoadedModel {
+    /// Parses, validates and uploads a model file.
+    pub fn from_bytes(bytes: &[u8], device: &Device) -> Result<Self, String> {
+        let file = read_model(bytes).map_err(|e| e.to_string())?;
+        let model = MultiExitCnn::from_named_tensors(&file.card.config, &file.tensors, device)?;
+        Ok(Self {
+            card: file.card,
+            model,
+            device: device.clone(),
+        })
+    }
+
+    fn batch_output(&self, inputs: &[Vec<f32>]) -> Result<(Tensor<2>, usize), String> {
+        let cfg = &self.card.config;
+        let s = cfg.input_size;
+        let per = 3 * s * s;
+        if inputs.is_empty() {
+            return Err("no input images".into());
+        }
+        if let Some(bad) = inputs.iter().position(|x| x.len() != per) {
+            return Err(format!(
+                "input {bad} has {} values, the model needs 3×{s}×{s} = {per}",
+                inputs[bad].len()
+            ));
+        }
+        let b = inputs.len();
+        let flat: Vec<f32> = inputs.iter().flatten().copied().collect();
+        let x = Tensor::<4>::from_data(TensorData::new(flat, [b, 3, s, s]), &self.device);
+        let logits = self.model.forward(x);
+        Ok((Tensor::cat(logits, 1), b))
+    }
+
+    fn split(&self, flat: Vec<f32>, b: usize) -> BatchLogits {
+        let k = self.card.config.num_classes();
+        let e = self.card.config.num_exits();
+        let mut exits = vec![Vec::with_capacity(b * k); e];
+        for i in 0..b {
+            for (j, exit) in exits.iter_mut().enumerate() {
+                let row = &flat[i * e * k + j * k..i * e * k + (j + 1) * k];
+                exit.extend_from_slice(row);
+            }
+        }
+        BatchLogits {
+            exits,
+            batch: b,
+            classes: k,
+        }
+    }
+
+    /// Runs a batch of prepared inputs and reads logits back asynchronously (WebGPU-safe).
+    pub async fn logits_async(&self, inputs: &[Vec<f32>]) -> Result<BatchLogits, String> {
+        let (out, b) = self.batch_output(inputs)?;
+        let data = out
+            .into_data_async()
+            .await
+            .map_err(|e| format!("reading logits from the device failed: {e:?}"))?;
+        let flat = data
+            .convert::<f32>()
+            .as_slice::<f32>()
+            .map_err(|e| format!("logits have an unexpected dtype: {e:?}"))?
+            .to_vec();
+        Ok(self.split(flat, b))
+    }
+
+    /// Runs a batch and reads logits back synchronously (native / CPU only).
+    pub fn logits(&self, inputs: &[Vec<f32>]) -> Result<BatchLogits, String> {
+        let (out, b) = self.batch_output(inputs)?;
+        let data = out.into_data().convert::<f32>();
+        let flat = data
+            .as_slice::<f32>()
+            .map_err(|e| format!("logits have an unexpected dtype: {e:?}"))?
+            .to_vec();
+        Ok(self.split(flat, b))
+    }
+}

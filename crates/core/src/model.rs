@@ -1,0 +1,431 @@
+//! The multi-exit CNN: config, burn module, forward pass over every exit, BN folding, named tensors.
+//!
+//! Written once against burn 0.22's runtime `Device` (flex CPU, wgpu/WebGPU, autodiff for training).
+//! Architecture (`tiny`): four plain (VGG-style) stages of two 3×3 conv units each; the first conv of
+//! every stage has stride 2. An internal classifier (exit) follows stages 1–3: conv3×3 unit → global
+//! average pooling → Linear. The final head is GAP → Linear on the last stage. Every exit therefore
+//! ends in GAP → Linear, so its class activation map is exact. Plain stages (no residual adds) keep
+//! physical channel removal exact for any conv (see DESIGN notes in the README).
+
+use std::collections::BTreeMap;
+
+use burn::module::Param;
+use burn::nn::conv::{Conv2d, Conv2dConfig};
+use burn::nn::{BatchNorm, BatchNormConfig, Linear, LinearConfig, PaddingConfig2d};
+use burn::prelude::*;
+use burn::tensor::activation::relu;
+use serde::{Deserialize, Serialize};
+
+/// BatchNorm epsilon used by training and by folding.
+pub const BN_EPSILON: f64 = 1e-5;
+
+/// Architecture description stored in the model card; everything needed to rebuild the network.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ModelConfig {
+    /// Architecture family name (`tiny`).
+    pub arch: String,
+    /// Square input side in pixels.
+    pub input_size: usize,
+    /// Output channels of each stage.
+    pub widths: Vec<usize>,
+    /// Conv units per stage (the first one has stride 2).
+    pub convs_per_stage: usize,
+    /// Stages (0-based) followed by an internal exit; the final head always follows the last stage.
+    pub exit_stages: Vec<usize>,
+    /// Channels of each internal exit's conv unit.
+    pub exit_width: usize,
+    /// Class names; their count is the number of logits of every exit.
+    pub class_names: Vec<String>,
+    /// Per-channel mean subtracted from inputs in [0, 1].
+    pub mean: [f32; 3],
+    /// Per-channel std dividing inputs after mean subtraction.
+    pub std: [f32; 3],
+}
+
+impl ModelConfig {
+    /// The `tiny` browser model: widths 16/32/64/128, exits after stages 1–3, 64 px input.
+    pub fn tiny(class_names: Vec<String>) -> Self {
+        Self {
+            arch: "tiny".into(),
+            input_size: 64,
+            widths: vec![16, 32, 64, 128],
+            convs_per_stage: 2,
+            exit_stages: vec![0, 1, 2],
+            exit_width: 32,
+            class_names,
+            mean: [0.5, 0.5, 0.5],
+            std: [0.25, 0.25, 0.25],
+        }
+    }
+
+    /// Number of classes.
+    pub fn num_classes(&self) -> usize {
+        self.class_names.len()
+    }
+
+    /// Number of exits including the final head.
+    pub fn num_exits(&self) -> usize {
+        self.exit_stages.len() + 1
+    }
+
+    /// Checks that the config describes a buildable network.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.arch != "tiny" {
+            return Err(format!("unknown architecture '{}' (expected 'tiny')", self.arch));
+        }
+        if self.widths.is_empty() || self.widths.iter().any(|&w| w == 0) {
+            return Err("widths must be non-empty and positive".into());
+        }
+        if self.convs_per_stage == 0 {
+            return Err("convs_per_stage must be at least 1".into());
+        }
+        if self.class_names.len() < 2 {
+            return Err("at least two classes are needed".into());
+        }
+        let last = self.widths.len() - 1;
+        let mut prev = None;
+        for &s in &self.exit_stages {
+            if s >= last {
+                return Err(format!("exit after stage {s} must precede the last stage {last}"));
+            }
+            if prev.is_some_and(|p| s <= p) {
+                return Err("exit_stages must be strictly increasing".into());
+            }
+            prev = Some(s);
+        }
+        let min_side = 1usize << self.widths.len();
+        if self.input_size < min_side || self.input_size % min_side != 0 {
+            return Err(format!(
+                "input_size {} must be a positive multiple of {min_side}",
+                self.input_size
+            ));
+        }
+        if self.std.iter().any(|&s| s.is_nan() || s <= 0.0) {
+            return Err("std must be positive".into());
+        }
+        Ok(())
+    }
+
+    /// Spatial side of the feature map after stage `s`.
+    pub fn side_after_stage(&self, s: usize) -> usize {
+        self.input_size >> (s + 1)
+    }
+
+    /// Shapes of every named tensor of the inference (BN-folded) model, in canonical order.
+    pub fn tensor_shapes(&self) -> Vec<(String, Vec<usize>)> {
+        let mut out = Vec::new();
+        let conv = |out: &mut Vec<(String, Vec<usize>)>, name: String, cin: usize, cout: usize| {
+            out.push((format!("{name}.weight"), vec![cout, cin, 3, 3]));
+            out.push((format!("{name}.bias"), vec![cout]));
+        };
+        let mut cin = 3;
+        for (s, &w) in self.widths.iter().enumerate() {
+            for u in 0..self.convs_per_stage {
+                conv(&mut out, format!("stages.{s}.{u}"), if u == 0 { cin } else { w }, w);
+            }
+            cin = w;
+        }
+        let k = self.num_classes();
+        for (e, &s) in self.exit_stages.iter().enumerate() {
+            conv(&mut out, format!("exits.{e}.conv"), self.widths[s], self.exit_width);
+            out.push((format!("exits.{e}.fc.weight"), vec![self.exit_width, k]));
+            out.push((format!("exits.{e}.fc.bias"), vec![k]));
+        }
+        let last = *self.widths.last().unwrap_or(&0);
+        out.push(("head.fc.weight".into(), vec![last, k]));
+        out.push(("head.fc.bias".into(), vec![k]));
+        out
+    }
+}
+
+/// 3×3 convolution followed (during training) by BatchNorm, then ReLU.
+#[derive(Module, Debug)]
+pub struct ConvUnit {
+    /// The convolution (with bias once BN is folded into it).
+    pub conv: Conv2d,
+    /// BatchNorm; `None` in the folded inference model.
+    pub bn: Option<BatchNorm>,
+}
+
+impl ConvUnit {
+    fn new(cin: usize, cout: usize, stride: usize, with_bn: bool, device: &Device) -> Self {
+        let conv = Conv2dConfig::new([cin, cout], [3, 3])
+            .with_stride([stride, stride])
+            .with_padding(PaddingConfig2d::Explicit(1, 1, 1, 1))
+            .with_bias(!with_bn)
+            .init(device);
+        let bn = with_bn.then(|| {
+            BatchNormConfig::new(cout)
+                .with_epsilon(BN_EPSILON)
+                .init(device)
+        });
+        Self { conv, bn }
+    }
+
+    /// conv → BN (if any) → ReLU.
+    pub fn forward(&self, x: Tensor<4>) -> Tensor<4> {
+        let y = self.conv.forward(x);
+        let y = match &self.bn {
+            Some(bn) => bn.forward(y),
+            None => y,
+        };
+        relu(y)
+    }
+}
+
+/// An internal classifier: conv unit → GAP → Linear.
+#[derive(Module, Debug)]
+pub struct ExitHead {
+    /// Conv unit producing the maps whose GAP feeds `fc` (CAM maps).
+    pub conv: ConvUnit,
+    /// Linear classifier on the pooled features.
+    pub fc: Linear,
+}
+
+/// The final head: GAP → Linear on the last stage's maps.
+#[derive(Module, Debug)]
+pub struct FinalHead {
+    /// Linear classifier on the pooled features.
+    pub fc: Linear,
+}
+
+/// Everything a forward pass produces: logits and the pooled features of every exit.
+pub struct ExitOutputs {
+    /// Logits `[B, K]` per exit, shallow to deep; the last one is the final head.
+    pub logits: Vec<Tensor<2>>,
+    /// Pooled features `[B, C_e]` per exit (the inputs of each exit's Linear).
+    pub features: Vec<Tensor<2>>,
+}
+
+/// Multi-exit CNN (see module docs).
+#[derive(Module, Debug)]
+pub struct MultiExitCnn {
+    /// Backbone stages, each a list of conv units.
+    pub stages: Vec<Vec<ConvUnit>>,
+    /// Internal exits after the stages listed in the config.
+    pub exits: Vec<ExitHead>,
+    /// Final head after the last stage.
+    pub head: FinalHead,
+    /// Stage index each internal exit follows.
+    pub exit_stages: Vec<usize>,
+}
+
+fn global_avg_pool(x: Tensor<4>) -> Tensor<2> {
+    let [b, c, _, _] = x.dims();
+    x.mean_dims(&[2, 3]).reshape([b, c])
+}
+
+impl MultiExitCnn {
+    /// A freshly initialised model; `with_bn` gives the trainable form (conv without bias + BN).
+    pub fn new(config: &ModelConfig, with_bn: bool, device: &Device) -> Self {
+        let k = config.num_classes();
+        let mut stages = Vec::new();
+        let mut cin = 3;
+        for &w in &config.widths {
+            let units = (0..config.convs_per_stage)
+                .map(|u| {
+                    let (ci, stride) = if u == 0 { (cin, 2) } else { (w, 1) };
+                    ConvUnit::new(ci, w, stride, with_bn, device)
+                })
+                .collect();
+            stages.push(units);
+            cin = w;
+        }
+        let exits = config
+            .exit_stages
+            .iter()
+            .map(|&s| ExitHead {
+                conv: ConvUnit::new(config.widths[s], config.exit_width, 1, with_bn, device),
+                fc: LinearConfig::new(config.exit_width, k).init(device),
+            })
+            .collect();
+        let head = FinalHead {
+            fc: LinearConfig::new(cin, k).init(device),
+        };
+        Self {
+            stages,
+            exits,
+            head,
+            exit_stages: config.exit_stages.clone(),
+        }
+    }
+
+    /// Logits and pooled features of every exit for a batch `[B, 3, H, W]`.
+    pub fn forward_all(&self, x: Tensor<4>) -> ExitOutputs {
+        let mut logits = Vec::with_capacity(self.exits.len() + 1);
+        let mut features = Vec::with_capacity(self.exits.len() + 1);
+        let mut h = x;
+        let mut next_exit = 0;
+        for (s, stage) in self.stages.iter().enumerate() {
+            for unit in stage {
+                h = unit.forward(h);
+            }
+            while next_exit < self.exits.len() && self.exit_stages[next_exit] == s {
+                let exit = &self.exits[next_exit];
+                let pooled = global_avg_pool(exit.conv.forward(h.clone()));
+                logits.push(exit.fc.forward(pooled.clone()));
+                features.push(pooled);
+                next_exit += 1;
+            }
+        }
+        let pooled = global_avg_pool(h);
+        logits.push(self.head.fc.forward(pooled.clone()));
+        features.push(pooled);
+        ExitOutputs { logits, features }
+    }
+
+    /// Logits `[B, K]` of every exit, shallow to deep (final head last).
+    pub fn forward(&self, x: Tensor<4>) -> Vec<Tensor<2>> {
+        self.forward_all(x).logits
+    }
+
+    /// The inference form: every BN folded into its conv (exact up to float rounding).
+    pub fn fold_batchnorm(self) -> Self {
+        let fold = |u: ConvUnit| fold_unit(u);
+        Self {
+            stages: self
+                .stages
+                .into_iter()
+                .map(|st| st.into_iter().map(fold).collect())
+                .collect(),
+            exits: self
+                .exits
+                .into_iter()
+                .map(|e| ExitHead {
+                    conv: fold(e.conv),
+                    fc: e.fc,
+                })
+                .collect(),
+            head: self.head,
+            exit_stages: self.exit_stages,
+        }
+    }
+
+    /// Every tensor of the folded model as host data, named as in [`ModelConfig::tensor_shapes`].
+    /// Fails if BN is not folded. Reads synchronously: native/CPU only.
+    pub fn named_tensors(&self) -> Result<BTreeMap<String, HostTensor>, String> {
+        let mut out = BTreeMap::new();
+        let conv = |out: &mut BTreeMap<String, HostTensor>, name: &str, u: &ConvUnit| {
+            if u.bn.is_some() {
+                return Err(format!("{name}: BatchNorm must be folded before export"));
+            }
+            out.insert(format!("{name}.weight"), HostTensor::from_tensor(u.conv.weight.val()));
+            let bias = u
+                .conv
+                .bias
+                .as_ref()
+                .ok_or_else(|| format!("{name}: folded conv has no bias"))?;
+            out.insert(format!("{name}.bias"), HostTensor::from_tensor(bias.val()));
+            Ok(())
+        };
+        let linear = |out: &mut BTreeMap<String, HostTensor>, name: &str, l: &Linear| {
+            out.insert(format!("{name}.weight"), HostTensor::from_tensor(l.weight.val()));
+            if let Some(b) = &l.bias {
+                out.insert(format!("{name}.bias"), HostTensor::from_tensor(b.val()));
+            }
+        };
+        for (s, stage) in self.stages.iter().enumerate() {
+            for (u, unit) in stage.iter().enumerate() {
+                conv(&mut out, &format!("stages.{s}.{u}"), unit)?;
+            }
+        }
+        for (e, exit) in self.exits.iter().enumerate() {
+            conv(&mut out, &format!("exits.{e}.conv"), &exit.conv)?;
+            linear(&mut out, &format!("exits.{e}.fc"), &exit.fc);
+        }
+        linear(&mut out, "head.fc", &self.head.fc);
+        Ok(out)
+    }
+
+    /// Builds the folded inference model from named host tensors (shapes already validated).
+    pub fn from_named_tensors(
+        config: &ModelConfig,
+        tensors: &BTreeMap<String, HostTensor>,
+        device: &Device,
+    ) -> Result<Self, String> {
+        let mut model = Self::new(config, false, device);
+        let get = |name: &str| {
+            tensors
+                .get(name)
+                .ok_or_else(|| format!("missing tensor '{name}'"))
+        };
+        let set_conv = |u: &mut ConvUnit, name: &str| -> Result<(), String> {
+            u.conv.weight = Param::from_tensor(get(&format!("{name}.weight"))?.to_tensor::<4>(device)?);
+            u.conv.bias = Some(Param::from_tensor(get(&format!("{name}.bias"))?.to_tensor::<1>(device)?));
+            Ok(())
+        };
+        let set_linear = |l: &mut Linear, name: &str| -> Result<(), String> {
+            l.weight = Param::from_tensor(get(&format!("{name}.weight"))?.to_tensor::<2>(device)?);
+            l.bias = Some(Param::from_tensor(get(&format!("{name}.bias"))?.to_tensor::<1>(device)?));
+            Ok(())
+        };
+        for (s, stage) in model.stages.iter_mut().enumerate() {
+            for (u, unit) in stage.iter_mut().enumerate() {
+                set_conv(unit, &format!("stages.{s}.{u}"))?;
+            }
+        }
+        for (e, exit) in model.exits.iter_mut().enumerate() {
+            set_conv(&mut exit.conv, &format!("exits.{e}.conv"))?;
+            set_linear(&mut exit.fc, &format!("exits.{e}.fc"))?;
+        }
+        set_linear(&mut model.head.fc, "head.fc")?;
+        Ok(model)
+    }
+}
+
+fn fold_unit(unit: ConvUnit) -> ConvUnit {
+    let ConvUnit { mut conv, bn } = unit;
+    let Some(bn) = bn else {
+        return ConvUnit { conv, bn: None };
+    };
+    let w = conv.weight.val();
+    let [cout, _, _, _] = w.dims();
+    let device = w.device();
+    let gamma = bn.gamma.val();
+    let beta = bn.beta.val();
+    let mean = bn.running_mean.value();
+    let var = bn.running_var.value();
+    let scale = gamma / var.add_scalar(bn.epsilon).sqrt();
+    let bias0 = match &conv.bias {
+        Some(b) => b.val(),
+        None => Tensor::zeros([cout], &device),
+    };
+    let new_w = w * scale.clone().reshape([cout, 1, 1, 1]);
+    let new_b = beta + (bias0 - mean) * scale;
+    conv.weight = Param::from_tensor(new_w.detach());
+    conv.bias = Some(Param::from_tensor(new_b.detach()));
+    ConvUnit { conv, bn: None }
+}
+
+/// A dense f32 tensor on the host: shape + row-major values.
+#[derive(Clone, Debug, PartialEq)]
+pub struct HostTensor {
+    /// Dimensions.
+    pub shape: Vec<usize>,
+    /// Row-major values.
+    pub values: Vec<f32>,
+}
+
+impl HostTensor {
+    /// Reads a tensor to the host (synchronous: native/CPU backends only).
+    pub fn from_tensor<const D: usize>(t: Tensor<D>) -> Self {
+        let shape = t.dims().to_vec();
+        let data = t.into_data().convert::<f32>();
+        let values = data.as_slice::<f32>().map(|s| s.to_vec()).unwrap_or_default();
+        Self { shape, values }
+    }
+
+    /// Uploads to `device` as a rank-`D` tensor.
+    pub fn to_tensor<const D: usize>(&self, device: &Device) -> Result<Tensor<D>, String> {
+        if self.shape.len() != D {
+            return Err(format!("expected rank {D}, got shape {:?}", self.shape));
+        }
+        if self.shape.iter().product::<usize>() != self.values.len() {
+            return Err(format!("shape {:?} does not match {} values", self.shape, self.values.len()));
+        }
+        Ok(Tensor::from_data(
+            TensorData::new(self.values.clone(), self.shape.clone()),
+            device,
+        ))
+    }
+}

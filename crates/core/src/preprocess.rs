@@ -1,0 +1,69 @@
+//! Image → model input: decode (JPEG, PNG, WebP), centre-crop to a square, resize, normalise.
+//! The trainer and the browser call the same functions, so a photo is seen identically by both.
+
+use image::imageops::FilterType;
+use image::{DynamicImage, RgbImage};
+
+use crate::model::ModelConfig;
+
+/// Decodes JPEG, PNG or WebP bytes into RGB8; any other content gets a clear error.
+pub fn decode_image(bytes: &[u8]) -> Result<RgbImage, String> {
+    if bytes.is_empty() {
+        return Err("the file is empty".into());
+    }
+    let format = image::guess_format(bytes)
+        .map_err(|_| "not a supported image: expected a JPEG, PNG or WebP file".to_string())?;
+    if !matches!(
+        format,
+        image::ImageFormat::Jpeg | image::ImageFormat::Png | image::ImageFormat::WebP
+    ) {
+        return Err(format!(
+            "unsupported image format {format:?}: expected a JPEG, PNG or WebP file"
+        ));
+    }
+    let img = image::load_from_memory_with_format(bytes, format)
+        .map_err(|e| format!("could not decode the {format:?} image: {e}"))?;
+    if img.width() == 0 || img.height() == 0 {
+        return Err("the image has no pixels".into());
+    }
+    Ok(img.to_rgb8())
+}
+
+/// Centre-crops to the largest square and resizes to `side`×`side` (triangle filter).
+pub fn square_resize(img: &RgbImage, side: u32) -> RgbImage {
+    let (w, h) = img.dimensions();
+    let s = w.min(h);
+    let cropped = image::imageops::crop_imm(img, (w - s) / 2, (h - s) / 2, s, s).to_image();
+    if s == side {
+        return cropped;
+    }
+    image::imageops::resize(&cropped, side, side, FilterType::Triangle)
+}
+
+/// Normalised CHW f32 input (`(x/255 − mean)/std`) from a `side`×`side` RGB image.
+pub fn to_input(img: &RgbImage, config: &ModelConfig) -> Vec<f32> {
+    let (w, h) = img.dimensions();
+    let plane = (w * h) as usize;
+    let mut out = vec![0.0f32; 3 * plane];
+    for (i, px) in img.pixels().enumerate() {
+        for c in 0..3 {
+            out[c * plane + i] = (px[c] as f32 / 255.0 - config.mean[c]) / config.std[c];
+        }
+    }
+    out
+}
+
+/// Decode + square resize + normalise: the model's input `[3, S, S]` for an image file's bytes.
+pub fn prepare_image_bytes(bytes: &[u8], config: &ModelConfig) -> Result<Vec<f32>, String> {
+    let img = decode_image(bytes)?;
+    Ok(to_input(&square_resize(&img, config.input_size as u32), config))
+}
+
+/// Encodes an RGB image as PNG bytes (for fixtures and reports).
+pub fn encode_png(img: &RgbImage) -> Vec<u8> {
+    let mut out = std::io::Cursor::new(Vec::new());
+    DynamicImage::ImageRgb8(img.clone())
+        .write_to(&mut out, image::ImageFormat::Png)
+        .expect("PNG encoding to memory cannot fail");
+    out.into_inner()
+}
