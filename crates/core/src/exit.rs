@@ -39,7 +39,10 @@ pub struct ExitDecision {
 /// softmax probability is ≥ `theta` answers; if none does, the final head answers.
 /// `exit_logits[e]` are the logits of exit `e` for one sample; the last entry is the final head.
 pub fn exit_policy(exit_logits: &[Vec<f32>], theta: f32) -> ExitDecision {
-    assert!(!exit_logits.is_empty(), "exit_policy needs at least the final head");
+    assert!(
+        !exit_logits.is_empty(),
+        "exit_policy needs at least the final head"
+    );
     let last = exit_logits.len() - 1;
     for (e, logits) in exit_logits.iter().enumerate() {
         let probs = softmax(logits);
@@ -101,7 +104,9 @@ impl ComputeCost {
         for (s, &w) in config.widths.iter().enumerate() {
             let side = config.side_after_stage(s);
             let mut m = conv(side, cin, w);
-            m += (1..config.convs_per_stage).map(|_| conv(side, w, w)).sum::<u64>();
+            m += (1..config.convs_per_stage)
+                .map(|_| conv(side, w, w))
+                .sum::<u64>();
             stage_macs.push(m);
             cin = w;
         }
@@ -109,8 +114,11 @@ impl ComputeCost {
             .exit_stages
             .iter()
             .map(|&s| {
-                conv(config.side_after_stage(s), config.widths[s], config.exit_width)
-                    + config.exit_width as u64 * k
+                conv(
+                    config.side_after_stage(s),
+                    config.widths[s],
+                    config.exit_width,
+                ) + config.exit_width as u64 * k
             })
             .collect();
         Self {
@@ -134,7 +142,8 @@ impl ComputeCost {
             return self.full_network() + self.exit_head_macs.iter().sum::<u64>();
         }
         let stage = exit_stages[exit];
-        self.stage_macs[..=stage].iter().sum::<u64>() + self.exit_head_macs[..=exit].iter().sum::<u64>()
+        self.stage_macs[..=stage].iter().sum::<u64>()
+            + self.exit_head_macs[..=exit].iter().sum::<u64>()
     }
 
     /// MACs of every exit under the policy, shallow to deep (final head last).

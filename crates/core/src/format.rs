@@ -145,7 +145,10 @@ impl std::error::Error for FormatError {}
 
 /// Lower-case hex sha256 of `bytes`.
 pub fn sha256_hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
+    Sha256::digest(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 #[derive(Serialize, Deserialize)]
@@ -157,7 +160,10 @@ struct TensorEntry {
 
 /// Serialises `tensors` (in the config's canonical order) with `card` into safetensors bytes.
 /// Fills in `card.tensors_sha256` and `card.format_version`.
-pub fn write_model(mut card: ModelCard, tensors: &BTreeMap<String, HostTensor>) -> Result<Vec<u8>, FormatError> {
+pub fn write_model(
+    mut card: ModelCard,
+    tensors: &BTreeMap<String, HostTensor>,
+) -> Result<Vec<u8>, FormatError> {
     card.config.validate().map_err(FormatError::BadConfig)?;
     let expected = card.config.tensor_shapes();
     for name in tensors.keys() {
@@ -187,7 +193,10 @@ pub fn write_model(mut card: ModelCard, tensors: &BTreeMap<String, HostTensor>) 
             shape: shape.clone(),
             data_offsets: [start, data.len() as u64],
         };
-        header.insert(name.clone(), serde_json::to_value(entry).expect("entry serialises"));
+        header.insert(
+            name.clone(),
+            serde_json::to_value(entry).expect("entry serialises"),
+        );
     }
     card.format_version = FORMAT_VERSION;
     card.tensors_sha256 = sha256_hex(&data);
@@ -228,7 +237,8 @@ pub fn read_model(bytes: &[u8]) -> Result<ModelFile, FormatError> {
         )));
     }
     let header: serde_json::Map<String, serde_json::Value> =
-        serde_json::from_slice(&bytes[8..header_end]).map_err(|e| FormatError::BadHeader(e.to_string()))?;
+        serde_json::from_slice(&bytes[8..header_end])
+            .map_err(|e| FormatError::BadHeader(e.to_string()))?;
     let data = &bytes[header_end..];
 
     let card_json = header
@@ -244,7 +254,8 @@ pub fn read_model(bytes: &[u8]) -> Result<ModelFile, FormatError> {
             return Err(FormatError::UnsupportedVersion(v as u32));
         }
     }
-    let card: ModelCard = serde_json::from_value(card_value).map_err(|e| FormatError::BadCard(e.to_string()))?;
+    let card: ModelCard =
+        serde_json::from_value(card_value).map_err(|e| FormatError::BadCard(e.to_string()))?;
     card.config.validate().map_err(FormatError::BadConfig)?;
 
     let mut entries = BTreeMap::new();
@@ -331,4 +342,51 @@ pub fn read_model(bytes: &[u8]) -> Result<ModelFile, FormatError> {
         });
     }
     Ok(ModelFile { card, tensors })
+}
+
+/// An entry of `www/models/index.json`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ModelIndexEntry {
+    /// Model name (the card's `name`).
+    pub name: String,
+    /// File name next to the index.
+    pub file: String,
+    /// File size in bytes.
+    pub bytes: usize,
+    /// Lower-case hex sha256 of the whole file.
+    pub sha256: String,
+}
+
+/// `www/models/index.json`: the models the site ships and the one it loads first.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct ModelIndex {
+    /// Name of the model loaded first.
+    pub default: String,
+    /// Every shipped model.
+    pub models: Vec<ModelIndexEntry>,
+}
+
+impl ModelIndex {
+    /// The default model's entry, or an error naming what is wrong.
+    pub fn default_entry(&self) -> Result<&ModelIndexEntry, String> {
+        self.models
+            .iter()
+            .find(|m| m.name == self.default)
+            .ok_or_else(|| {
+                format!(
+                    "the model index has no entry for its default '{}'",
+                    self.default
+                )
+            })
+    }
+
+    /// Adds or replaces `entry` (by name), keeping entries sorted; the first model becomes default.
+    pub fn upsert(&mut self, entry: ModelIndexEntry) {
+        if self.default.is_empty() {
+            self.default = entry.name.clone();
+        }
+        self.models.retain(|m| m.name != entry.name);
+        self.models.push(entry);
+        self.models.sort_by(|a, b| a.name.cmp(&b.name));
+    }
 }

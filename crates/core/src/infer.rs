@@ -31,7 +31,10 @@ impl BatchLogits {
     /// Logits of sample `i` at every exit.
     pub fn sample(&self, i: usize) -> Vec<Vec<f32>> {
         let k = self.classes;
-        self.exits.iter().map(|l| l[i * k..(i + 1) * k].to_vec()).collect()
+        self.exits
+            .iter()
+            .map(|l| l[i * k..(i + 1) * k].to_vec())
+            .collect()
     }
 }
 

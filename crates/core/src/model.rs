@@ -71,7 +71,10 @@ impl ModelConfig {
     /// Checks that the config describes a buildable network.
     pub fn validate(&self) -> Result<(), String> {
         if self.arch != "tiny" {
-            return Err(format!("unknown architecture '{}' (expected 'tiny')", self.arch));
+            return Err(format!(
+                "unknown architecture '{}' (expected 'tiny')",
+                self.arch
+            ));
         }
         if self.widths.is_empty() || self.widths.iter().any(|&w| w == 0) {
             return Err("widths must be non-empty and positive".into());
@@ -86,7 +89,9 @@ impl ModelConfig {
         let mut prev = None;
         for &s in &self.exit_stages {
             if s >= last {
-                return Err(format!("exit after stage {s} must precede the last stage {last}"));
+                return Err(format!(
+                    "exit after stage {s} must precede the last stage {last}"
+                ));
             }
             if prev.is_some_and(|p| s <= p) {
                 return Err("exit_stages must be strictly increasing".into());
@@ -121,13 +126,23 @@ impl ModelConfig {
         let mut cin = 3;
         for (s, &w) in self.widths.iter().enumerate() {
             for u in 0..self.convs_per_stage {
-                conv(&mut out, format!("stages.{s}.{u}"), if u == 0 { cin } else { w }, w);
+                conv(
+                    &mut out,
+                    format!("stages.{s}.{u}"),
+                    if u == 0 { cin } else { w },
+                    w,
+                );
             }
             cin = w;
         }
         let k = self.num_classes();
         for (e, &s) in self.exit_stages.iter().enumerate() {
-            conv(&mut out, format!("exits.{e}.conv"), self.widths[s], self.exit_width);
+            conv(
+                &mut out,
+                format!("exits.{e}.conv"),
+                self.widths[s],
+                self.exit_width,
+            );
             out.push((format!("exits.{e}.fc.weight"), vec![self.exit_width, k]));
             out.push((format!("exits.{e}.fc.bias"), vec![k]));
         }
@@ -309,7 +324,10 @@ impl MultiExitCnn {
             if u.bn.is_some() {
                 return Err(format!("{name}: BatchNorm must be folded before export"));
             }
-            out.insert(format!("{name}.weight"), HostTensor::from_tensor(u.conv.weight.val()));
+            out.insert(
+                format!("{name}.weight"),
+                HostTensor::from_tensor(u.conv.weight.val()),
+            );
             let bias = u
                 .conv
                 .bias
@@ -319,7 +337,10 @@ impl MultiExitCnn {
             Ok(())
         };
         let linear = |out: &mut BTreeMap<String, HostTensor>, name: &str, l: &Linear| {
-            out.insert(format!("{name}.weight"), HostTensor::from_tensor(l.weight.val()));
+            out.insert(
+                format!("{name}.weight"),
+                HostTensor::from_tensor(l.weight.val()),
+            );
             if let Some(b) = &l.bias {
                 out.insert(format!("{name}.bias"), HostTensor::from_tensor(b.val()));
             }
@@ -350,13 +371,18 @@ impl MultiExitCnn {
                 .ok_or_else(|| format!("missing tensor '{name}'"))
         };
         let set_conv = |u: &mut ConvUnit, name: &str| -> Result<(), String> {
-            u.conv.weight = Param::from_tensor(get(&format!("{name}.weight"))?.to_tensor::<4>(device)?);
-            u.conv.bias = Some(Param::from_tensor(get(&format!("{name}.bias"))?.to_tensor::<1>(device)?));
+            u.conv.weight =
+                Param::from_tensor(get(&format!("{name}.weight"))?.to_tensor::<4>(device)?);
+            u.conv.bias = Some(Param::from_tensor(
+                get(&format!("{name}.bias"))?.to_tensor::<1>(device)?,
+            ));
             Ok(())
         };
         let set_linear = |l: &mut Linear, name: &str| -> Result<(), String> {
             l.weight = Param::from_tensor(get(&format!("{name}.weight"))?.to_tensor::<2>(device)?);
-            l.bias = Some(Param::from_tensor(get(&format!("{name}.bias"))?.to_tensor::<1>(device)?));
+            l.bias = Some(Param::from_tensor(
+                get(&format!("{name}.bias"))?.to_tensor::<1>(device)?,
+            ));
             Ok(())
         };
         for (s, stage) in model.stages.iter_mut().enumerate() {
@@ -411,7 +437,10 @@ impl HostTensor {
     pub fn from_tensor<const D: usize>(t: Tensor<D>) -> Self {
         let shape = t.dims().to_vec();
         let data = t.into_data().convert::<f32>();
-        let values = data.as_slice::<f32>().map(|s| s.to_vec()).unwrap_or_default();
+        let values = data
+            .as_slice::<f32>()
+            .map(|s| s.to_vec())
+            .unwrap_or_default();
         Self { shape, values }
     }
 
@@ -421,7 +450,11 @@ impl HostTensor {
             return Err(format!("expected rank {D}, got shape {:?}", self.shape));
         }
         if self.shape.iter().product::<usize>() != self.values.len() {
-            return Err(format!("shape {:?} does not match {} values", self.shape, self.values.len()));
+            return Err(format!(
+                "shape {:?} does not match {} values",
+                self.shape,
+                self.values.len()
+            ));
         }
         Ok(Tensor::from_data(
             TensorData::new(self.values.clone(), self.shape.clone()),

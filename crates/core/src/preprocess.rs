@@ -56,7 +56,10 @@ pub fn to_input(img: &RgbImage, config: &ModelConfig) -> Vec<f32> {
 /// Decode + square resize + normalise: the model's input `[3, S, S]` for an image file's bytes.
 pub fn prepare_image_bytes(bytes: &[u8], config: &ModelConfig) -> Result<Vec<f32>, String> {
     let img = decode_image(bytes)?;
-    Ok(to_input(&square_resize(&img, config.input_size as u32), config))
+    Ok(to_input(
+        &square_resize(&img, config.input_size as u32),
+        config,
+    ))
 }
 
 /// Encodes an RGB image as PNG bytes (for fixtures and reports).

@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Installs what FairScreen needs and is missing; skips what is present (idempotent).
+#   scripts/setup.sh          build tools: wasm32 target, Trunk 0.21.14, wasm-bindgen-cli (= Cargo.lock), crates
+#   scripts/setup.sh --test   also Chromium + ChromeDriver (browser tests) and Mesa's Vulkan drivers
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+want_test=0
+[ "${1:-}" = "--test" ] && want_test=1
+say() { printf '[setup] %s\n' "$*"; }
+export PATH="$HOME/.cargo/bin:$PATH"
+
+command -v cargo >/dev/null || { echo "cargo not found: install Rust with rustup first" >&2; exit 1; }
+
+if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+  say "adding the wasm32-unknown-unknown target"
+  rustup target add wasm32-unknown-unknown
+fi
+
+TRUNK_VERSION=0.21.14
+if [ "$(trunk --version 2>/dev/null | awk '{print $2}')" != "$TRUNK_VERSION" ]; then
+  say "installing Trunk $TRUNK_VERSION (about 15 minutes on 2 cores, once)"
+  cargo install --locked "trunk@$TRUNK_VERSION"
+fi
+
+# wasm-bindgen-cli must match the wasm-bindgen in Cargo.lock exactly. No --locked: one of its
+# locked dependencies is missing from the registry.
+WBG_VERSION=$(awk '/^name = "wasm-bindgen"$/ {getline; gsub(/[^0-9.]/, ""); print; exit}' Cargo.lock)
+if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$WBG_VERSION" ]; then
+  say "installing wasm-bindgen-cli $WBG_VERSION (about 6 minutes, once)"
+  cargo install wasm-bindgen-cli --version "$WBG_VERSION" --force
+fi
+grep -q "wasm_bindgen = \"$WBG_VERSION\"" Trunk.toml || {
+  echo "Trunk.toml [tools] wasm_bindgen differs from Cargo.lock's $WBG_VERSION" >&2; exit 1; }
+
+# Trunk builds offline: fetch every crate first (no-op when cached).
+cargo fetch --locked >/dev/null
+
+if [ "$want_test" = 1 ]; then
+  missing=()
+  command -v chromium >/dev/null || missing+=(chromium)
+  command -v chromedriver >/dev/null || missing+=(chromium-driver)
+  dpkg -s mesa-vulkan-drivers >/dev/null 2>&1 || missing+=(mesa-vulkan-drivers)
+  if [ ${#missing[@]} -gt 0 ]; then
+    say "installing ${missing[*]}"
+    SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
+  fi
+fi
+say "tools ready: $(trunk --version), $(wasm-bindgen --version)"

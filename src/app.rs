@@ -1,0 +1,191 @@
+//! Application state and the top-level view. Components only render this state; the runtime
+//! module owns the backend and the model.
+
+use std::rc::Rc;
+
+use fairscreen_core::infer::LoadedModel;
+use fairscreen_core::ModelCard;
+use leptos::prelude::*;
+use leptos::task::spawn_local;
+
+use crate::components::{
+    BackendBadge, ErrorBanner, ExitStrip, ModelCardView, Prediction, UploadZone,
+};
+use crate::runtime::{self, BackendInfo};
+
+/// Where the page is in its life cycle (mirrored in `#status[data-state]`).
+#[derive(Clone, Debug, PartialEq)]
+pub enum Status {
+    /// Backend and model are being set up; the text says which step.
+    Loading(String),
+    /// Ready for a photo.
+    Ready,
+    /// A photo is being classified.
+    Running,
+    /// A result is shown; ready for the next photo.
+    Done,
+    /// The model could not be loaded; uploads are disabled.
+    Failed,
+}
+
+impl Status {
+    fn state(&self) -> &'static str {
+        match self {
+            Status::Loading(_) => "loading",
+            Status::Ready => "ready",
+            Status::Running => "running",
+            Status::Done => "done",
+            Status::Failed => "error",
+        }
+    }
+}
+
+/// The latest classified photo: its name and every exit's logits.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Classified {
+    /// Uploaded file name.
+    pub file: String,
+    /// Logits per exit, shallow to deep.
+    pub logits: Vec<Vec<f32>>,
+}
+
+/// Shared reactive state, provided as context.
+#[derive(Clone, Copy)]
+pub struct AppState {
+    /// Life-cycle status.
+    pub status: RwSignal<Status>,
+    /// Backend in use.
+    pub backend: RwSignal<Option<BackendInfo>>,
+    /// Card of the loaded model.
+    pub card: RwSignal<Option<ModelCard>>,
+    /// Latest result.
+    pub result: RwSignal<Option<Classified>>,
+    /// Number of completed classifications.
+    pub runs: RwSignal<u32>,
+    /// Early-exit threshold θ.
+    pub theta: RwSignal<f32>,
+    /// Current error message, if any.
+    pub error: RwSignal<Option<String>>,
+    /// The loaded model (not reactive; lives on this thread).
+    pub model: StoredValue<Option<Rc<LoadedModel>>, LocalStorage>,
+}
+
+impl AppState {
+    fn new() -> Self {
+        Self {
+            status: RwSignal::new(Status::Loading("starting".into())),
+            backend: RwSignal::new(None),
+            card: RwSignal::new(None),
+            result: RwSignal::new(None),
+            runs: RwSignal::new(0),
+            theta: RwSignal::new(0.8),
+            error: RwSignal::new(None),
+            model: StoredValue::new_local(None),
+        }
+    }
+
+    /// Classifies an uploaded file; errors are shown and the app stays usable.
+    pub fn classify_file(self, file: web_sys::File) {
+        let Some(model) = self.model.get_value() else {
+            self.error.set(Some("the model is not loaded yet".into()));
+            return;
+        };
+        let previous = self.status.get_untracked();
+        self.status.set(Status::Running);
+        spawn_local(async move {
+            let name = file.name();
+            let outcome = match runtime::file_bytes(&file).await {
+                Ok(bytes) => runtime::classify(&model, &bytes).await,
+                Err(e) => Err(e),
+            };
+            match outcome {
+                Ok(logits) => {
+                    self.result.set(Some(Classified {
+                        file: name,
+                        logits: logits.sample(0),
+                    }));
+                    self.error.set(None);
+                    self.runs.update(|r| *r += 1);
+                    self.status.set(Status::Done);
+                }
+                Err(e) => {
+                    self.error.set(Some(format!("{name}: {e}")));
+                    self.status.set(if previous == Status::Running {
+                        Status::Ready
+                    } else {
+                        previous
+                    });
+                }
+            }
+        });
+    }
+
+    async fn start(self) {
+        self.status
+            .set(Status::Loading("choosing a backend".into()));
+        let (device, info) = runtime::pick_backend().await;
+        let gpu = info.kind == "webgpu";
+        self.backend.set(Some(info));
+        self.status.set(Status::Loading("loading the model".into()));
+        let loaded = match runtime::load_default_model(&device).await {
+            Err(e) if gpu => {
+                // A WebGPU failure (e.g. a driver problem) falls back to the CPU backend.
+                let (cpu, info) =
+                    runtime::cpu_fallback(Some(format!("WebGPU failed, using the CPU: {e}")));
+                self.backend.set(Some(info));
+                runtime::load_default_model(&cpu).await
+            }
+            other => other,
+        };
+        match loaded {
+            Ok(model) => {
+                self.theta.set(model.card.default_theta);
+                self.card.set(Some(model.card.clone()));
+                self.model.set_value(Some(Rc::new(model)));
+                self.status.set(Status::Ready);
+            }
+            Err(e) => {
+                self.error.set(Some(e));
+                self.status.set(Status::Failed);
+            }
+        }
+    }
+}
+
+/// The whole page.
+#[component]
+pub fn App() -> impl IntoView {
+    let state = AppState::new();
+    provide_context(state);
+    spawn_local(state.start());
+    let status_text = move || match state.status.get() {
+        Status::Loading(step) => format!("Loading: {step}…"),
+        Status::Ready => "Ready: choose or drop a photo.".into(),
+        Status::Running => "Classifying…".into(),
+        Status::Done => "Done. Choose another photo to classify it.".into(),
+        Status::Failed => "The model could not be loaded; see the error above.".into(),
+    };
+    view! {
+        <header>
+            <h1>"FairScreen"</h1>
+            <p class="tagline">
+                "Screens a skin photo on your device with a multi-exit CNN. The photo never leaves this page."
+            </p>
+            <p class="disclaimer">
+                <strong>"Not a diagnosis. "</strong>
+                "A research demo trained on generated images, not on patients. See a clinician about any lesion that worries you."
+            </p>
+        </header>
+        <main>
+            <ErrorBanner />
+            <section class="panel">
+                <BackendBadge />
+                <p id="status" data-state=move || state.status.get().state()>{status_text}</p>
+                <UploadZone />
+            </section>
+            <Prediction />
+            <ExitStrip />
+            <ModelCardView />
+        </main>
+    }
+}

@@ -1,0 +1,197 @@
+//! The runtime owns the backend and the model: WebGPU (burn-wgpu) when the browser gives an
+//! adapter, else burn's CPU backend; fetching and validating the model; running inference.
+
+use burn::prelude::*;
+use fairscreen_core::format::{sha256_hex, ModelIndex};
+use fairscreen_core::infer::{BatchLogits, LoadedModel};
+use fairscreen_core::preprocess::prepare_image_bytes;
+use js_sys::{Reflect, Uint8Array};
+use wasm_bindgen::{JsCast, JsValue};
+use wasm_bindgen_futures::JsFuture;
+
+/// Which backend runs the model, and on what.
+#[derive(Clone, Debug, PartialEq)]
+pub struct BackendInfo {
+    /// `webgpu` or `cpu`.
+    pub kind: &'static str,
+    /// Adapter vendor / architecture (WebGPU) or a description of the CPU path.
+    pub adapter: String,
+    /// True when the WebGPU adapter is a software rasteriser (SwiftShader, llvmpipe, WARP…).
+    pub software: bool,
+    /// Why the CPU fallback is in use, if it is.
+    pub note: Option<String>,
+}
+
+fn js_err(v: JsValue) -> String {
+    v.as_string()
+        .or_else(|| {
+            v.dyn_ref::<js_sys::Error>()
+                .map(|e| String::from(e.message()))
+        })
+        .unwrap_or_else(|| format!("{v:?}"))
+}
+
+fn get_str(obj: &JsValue, key: &str) -> String {
+    Reflect::get(obj, &JsValue::from_str(key))
+        .ok()
+        .and_then(|v| v.as_string())
+        .unwrap_or_default()
+}
+
+/// Asks `navigator.gpu` for the adapter's vendor/architecture (for display only; burn makes its own).
+async fn adapter_description() -> Option<(String, bool)> {
+    let navigator: JsValue = web_sys::window()?.navigator().into();
+    let gpu = Reflect::get(&navigator, &"gpu".into()).ok()?;
+    if gpu.is_undefined() || gpu.is_null() {
+        return None;
+    }
+    let request = Reflect::get(&gpu, &"requestAdapter".into()).ok()?;
+    let promise = request.dyn_ref::<js_sys::Function>()?.call0(&gpu).ok()?;
+    let adapter = JsFuture::from(js_sys::Promise::from(promise)).await.ok()?;
+    if adapter.is_null() || adapter.is_undefined() {
+        return None;
+    }
+    let info = Reflect::get(&adapter, &"info".into()).unwrap_or(JsValue::UNDEFINED);
+    let vendor = get_str(&info, "vendor");
+    let arch = get_str(&info, "architecture");
+    let description = get_str(&info, "description");
+    let fallback = Reflect::get(&info, &"isFallbackAdapter".into())
+        .ok()
+        .and_then(|v| v.as_bool())
+        .or_else(|| {
+            Reflect::get(&adapter, &"isFallbackAdapter".into())
+                .ok()
+                .and_then(|v| v.as_bool())
+        })
+        .unwrap_or(false);
+    let text = [vendor.as_str(), arch.as_str(), description.as_str()]
+        .iter()
+        .filter(|s| !s.is_empty())
+        .copied()
+        .collect::<Vec<_>>()
+        .join(" / ");
+    let lower = text.to_lowercase();
+    let software = fallback
+        || [
+            "swiftshader",
+            "llvmpipe",
+            "lavapipe",
+            "software",
+            "warp",
+            "basic render",
+        ]
+        .iter()
+        .any(|s| lower.contains(s));
+    Some((
+        if text.is_empty() {
+            "unknown adapter".into()
+        } else {
+            text
+        },
+        software,
+    ))
+}
+
+/// True when the page URL asks for the CPU backend (`?backend=cpu`).
+fn cpu_requested() -> bool {
+    web_sys::window()
+        .and_then(|w| w.location().search().ok())
+        .and_then(|s| web_sys::UrlSearchParams::new_with_str(&s).ok())
+        .and_then(|p| p.get("backend"))
+        .is_some_and(|b| b == "cpu")
+}
+
+/// The CPU backend, with the reason it is used.
+pub fn cpu_fallback(note: Option<String>) -> (Device, BackendInfo) {
+    (
+        Device::flex(),
+        BackendInfo {
+            kind: "cpu",
+            adapter: "burn flex (pure-Rust CPU backend in WebAssembly)".into(),
+            software: false,
+            note,
+        },
+    )
+}
+
+/// WebGPU when available (and not disabled by `?backend=cpu`), otherwise the CPU backend.
+pub async fn pick_backend() -> (Device, BackendInfo) {
+    if cpu_requested() {
+        return cpu_fallback(Some("CPU requested in the page URL (?backend=cpu)".into()));
+    }
+    let Some((adapter, software)) = adapter_description().await else {
+        return cpu_fallback(Some("this browser offers no WebGPU adapter".into()));
+    };
+    match Device::wgpu_options().init_async().await {
+        Ok(device) => (
+            device,
+            BackendInfo {
+                kind: "webgpu",
+                adapter,
+                software,
+                note: None,
+            },
+        ),
+        Err(e) => cpu_fallback(Some(format!("WebGPU initialisation failed: {e}"))),
+    }
+}
+
+/// Fetches a same-origin asset as bytes, with a clear error for HTTP failures.
+pub async fn fetch_bytes(url: &str) -> Result<Vec<u8>, String> {
+    let window = web_sys::window().ok_or("no window")?;
+    let resp = JsFuture::from(window.fetch_with_str(url))
+        .await
+        .map_err(|e| format!("could not fetch {url}: {}", js_err(e)))?;
+    let resp: web_sys::Response = resp
+        .dyn_into()
+        .map_err(|_| format!("{url}: not a response"))?;
+    if !resp.ok() {
+        return Err(format!("could not fetch {url}: HTTP {}", resp.status()));
+    }
+    let buf = JsFuture::from(resp.array_buffer().map_err(js_err)?)
+        .await
+        .map_err(|e| format!("reading {url} failed: {}", js_err(e)))?;
+    Ok(Uint8Array::new(&buf).to_vec())
+}
+
+/// Reads an uploaded file's bytes.
+pub async fn file_bytes(file: &web_sys::File) -> Result<Vec<u8>, String> {
+    let buf = JsFuture::from(file.array_buffer())
+        .await
+        .map_err(|e| format!("reading {} failed: {}", file.name(), js_err(e)))?;
+    Ok(Uint8Array::new(&buf).to_vec())
+}
+
+/// Loads the default model of the index onto `device` and runs one warm-up pass (compiles the
+/// GPU pipelines so the first photo is not slow).
+pub async fn load_default_model(device: &Device) -> Result<LoadedModel, String> {
+    let index_bytes = fetch_bytes("models/index.json").await?;
+    let index: ModelIndex = serde_json::from_slice(&index_bytes)
+        .map_err(|e| format!("models/index.json is not valid: {e}"))?;
+    let entry = index.default_entry()?;
+    let bytes = fetch_bytes(&format!("models/{}", entry.file)).await?;
+    if bytes.len() != entry.bytes || sha256_hex(&bytes) != entry.sha256 {
+        return Err(format!(
+            "model {} does not match models/index.json (size or sha256 differs): refusing to run it",
+            entry.file
+        ));
+    }
+    let model = LoadedModel::from_bytes(&bytes, device)
+        .map_err(|e| format!("model {} could not be loaded: {e}", entry.file))?;
+    let side = model.card.config.input_size;
+    model
+        .logits_async(&[vec![0.0; 3 * side * side]])
+        .await
+        .map_err(|e| format!("warm-up inference failed: {e}"))?;
+    Ok(model)
+}
+
+/// Decodes, prepares and classifies one photo; logits of every exit.
+pub async fn classify(model: &LoadedModel, bytes: &[u8]) -> Result<BatchLogits, String> {
+    let input = prepare_image_bytes(bytes, &model.card.config)?;
+    let logits = model.logits_async(&[input]).await?;
+    if logits.exits.iter().flatten().any(|v| !v.is_finite()) {
+        return Err("the model produced non-finite logits on this backend".into());
+    }
+    Ok(logits)
+}
