@@ -113,12 +113,10 @@ impl ComputeCost {
         let exit_head_macs = config
             .exit_stages
             .iter()
-            .map(|&s| {
-                conv(
-                    config.side_after_stage(s),
-                    config.widths[s],
-                    config.exit_width,
-                ) + config.exit_width as u64 * k
+            .enumerate()
+            .map(|(e, &s)| {
+                conv(config.exit_side(e), config.widths[s], config.exit_width)
+                    + config.exit_width as u64 * k
             })
             .collect();
         Self {

@@ -205,7 +205,7 @@ pub fn write_model(
     meta.insert(CARD_KEY.into(), serde_json::Value::String(card_json));
     header.insert("__metadata__".into(), serde_json::Value::Object(meta));
     let mut header_bytes = serde_json::to_vec(&header).expect("header serialises");
-    while header_bytes.len() % 8 != 0 {
+    while !header_bytes.len().is_multiple_of(8) {
         header_bytes.push(b' ');
     }
     let mut out = Vec::with_capacity(8 + header_bytes.len() + data.len());

@@ -2,7 +2,8 @@
 //!
 //! Written once against burn 0.22's runtime `Device` (flex CPU, wgpu/WebGPU, autodiff for training).
 //! Architecture (`tiny`): four plain (VGG-style) stages of two 3×3 conv units each; the first conv of
-//! every stage has stride 2. An internal classifier (exit) follows stages 1–3: conv3×3 unit → global
+//! every stage has stride 2. An internal classifier (exit) follows stages 1–3: conv3×3 unit (stride
+//! `exit_stride`) → global
 //! average pooling → Linear. The final head is GAP → Linear on the last stage. Every exit therefore
 //! ends in GAP → Linear, so its class activation map is exact. Plain stages (no residual adds) keep
 //! physical channel removal exact for any conv (see DESIGN notes in the README).
@@ -34,6 +35,8 @@ pub struct ModelConfig {
     pub exit_stages: Vec<usize>,
     /// Channels of each internal exit's conv unit.
     pub exit_width: usize,
+    /// Stride of each internal exit's conv unit (2 halves its cost and its CAM resolution).
+    pub exit_stride: usize,
     /// Class names; their count is the number of logits of every exit.
     pub class_names: Vec<String>,
     /// Per-channel mean subtracted from inputs in [0, 1].
@@ -52,6 +55,7 @@ impl ModelConfig {
             convs_per_stage: 2,
             exit_stages: vec![0, 1, 2],
             exit_width: 32,
+            exit_stride: 2,
             class_names,
             mean: [0.5, 0.5, 0.5],
             std: [0.25, 0.25, 0.25],
@@ -76,8 +80,11 @@ impl ModelConfig {
                 self.arch
             ));
         }
-        if self.widths.is_empty() || self.widths.iter().any(|&w| w == 0) {
+        if self.widths.is_empty() || self.widths.contains(&0) {
             return Err("widths must be non-empty and positive".into());
+        }
+        if !(1..=2).contains(&self.exit_stride) {
+            return Err(format!("exit_stride {} must be 1 or 2", self.exit_stride));
         }
         if self.convs_per_stage == 0 {
             return Err("convs_per_stage must be at least 1".into());
@@ -99,7 +106,7 @@ impl ModelConfig {
             prev = Some(s);
         }
         let min_side = 1usize << self.widths.len();
-        if self.input_size < min_side || self.input_size % min_side != 0 {
+        if self.input_size < min_side || !self.input_size.is_multiple_of(min_side) {
             return Err(format!(
                 "input_size {} must be a positive multiple of {min_side}",
                 self.input_size
@@ -114,6 +121,12 @@ impl ModelConfig {
     /// Spatial side of the feature map after stage `s`.
     pub fn side_after_stage(&self, s: usize) -> usize {
         self.input_size >> (s + 1)
+    }
+
+    /// Spatial side of internal exit `e`'s conv maps (its CAM resolution).
+    pub fn exit_side(&self, e: usize) -> usize {
+        self.side_after_stage(self.exit_stages[e])
+            .div_ceil(self.exit_stride)
     }
 
     /// Shapes of every named tensor of the inference (BN-folded) model, in canonical order.
@@ -250,7 +263,13 @@ impl MultiExitCnn {
             .exit_stages
             .iter()
             .map(|&s| ExitHead {
-                conv: ConvUnit::new(config.widths[s], config.exit_width, 1, with_bn, device),
+                conv: ConvUnit::new(
+                    config.widths[s],
+                    config.exit_width,
+                    config.exit_stride,
+                    with_bn,
+                    device,
+                ),
                 fc: LinearConfig::new(config.exit_width, k).init(device),
             })
             .collect();

@@ -1,0 +1,72 @@
+//! Shared helpers for the core tests.
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+
+use burn::prelude::*;
+use fairscreen_core::format::{ModelCard, TrainingInfo};
+use fairscreen_core::{ModelConfig, MultiExitCnn};
+
+/// Three-class tiny config.
+pub fn config() -> ModelConfig {
+    ModelConfig::tiny(vec!["a".into(), "b".into(), "c".into()])
+}
+
+/// A complete card for `config`.
+pub fn card(config: ModelConfig) -> ModelCard {
+    ModelCard {
+        format_version: 1,
+        name: "test".into(),
+        config,
+        sensitive_attributes: vec!["skin_type".into()],
+        default_theta: 0.8,
+        training: TrainingInfo {
+            method: "me".into(),
+            data: "unit test".into(),
+            seed: 1,
+            epochs: 0,
+            train_images: 0,
+            command: "none".into(),
+        },
+        metrics: BTreeMap::from([("val/exit0/accuracy".to_string(), 0.5)]),
+        quantization: "f32".into(),
+        tensors_sha256: String::new(),
+        disclaimer: "Not a diagnosis.".into(),
+    }
+}
+
+/// A deterministic pseudo-random input batch `[b, 3, s, s]` as flat values.
+pub fn inputs(b: usize, s: usize) -> Vec<Vec<f32>> {
+    (0..b)
+        .map(|i| {
+            (0..3 * s * s)
+                .map(|j| (((i * 7919 + j * 104729) % 1000) as f32 / 250.0) - 2.0)
+                .collect()
+        })
+        .collect()
+}
+
+/// A folded model with seeded random weights on the CPU backend.
+pub fn folded_model(seed: u64) -> MultiExitCnn {
+    let device = Device::flex();
+    device.seed(seed);
+    MultiExitCnn::new(&config(), false, &device)
+}
+
+/// Rank-4 input tensor from flat inputs.
+pub fn batch(inputs: &[Vec<f32>], s: usize) -> Tensor<4> {
+    let flat: Vec<f32> = inputs.iter().flatten().copied().collect();
+    Tensor::from_data(
+        TensorData::new(flat, [inputs.len(), 3, s, s]),
+        &Device::flex(),
+    )
+}
+
+/// Host values of a tensor.
+pub fn values<const D: usize>(t: Tensor<D>) -> Vec<f32> {
+    t.into_data()
+        .convert::<f32>()
+        .as_slice::<f32>()
+        .unwrap()
+        .to_vec()
+}
