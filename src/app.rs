@@ -90,7 +90,6 @@ impl AppState {
             self.error.set(Some("the model is not loaded yet".into()));
             return;
         };
-        let previous = self.status.get_untracked();
         self.status.set(Status::Running);
         spawn_local(async move {
             let name = file.name();
@@ -110,11 +109,10 @@ impl AppState {
                 }
                 Err(e) => {
                     self.error.set(Some(format!("{name}: {e}")));
-                    self.status.set(if previous == Status::Running {
-                        Status::Ready
-                    } else {
-                        previous
-                    });
+                    // The previous result (if any) stays on screen; the app is ready for another file.
+                    let shown = self.result.with_untracked(|r| r.is_some());
+                    self.status
+                        .set(if shown { Status::Done } else { Status::Ready });
                 }
             }
         });

@@ -281,3 +281,52 @@ fn theta_slider_moves_the_exit_that_fires() {
         );
     }
 }
+
+/// Copies the built site to a fresh directory so a test can damage it.
+fn copy_dist(name: &str) -> PathBuf {
+    let to = std::env::temp_dir().join(format!("fairscreen-dist-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&to);
+    let from = dist();
+    for entry in walk(&from) {
+        let rel = entry.strip_prefix(&from).unwrap();
+        std::fs::create_dir_all(to.join(rel).parent().unwrap()).unwrap();
+        std::fs::copy(&entry, to.join(rel)).unwrap();
+    }
+    to
+}
+
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for e in std::fs::read_dir(dir).unwrap() {
+        let p = e.unwrap().path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        } else {
+            out.push(p);
+        }
+    }
+    out
+}
+
+#[test]
+fn a_damaged_model_file_is_refused_with_a_message() {
+    let _guard = BROWSER.lock().unwrap_or_else(|e| e.into_inner());
+    let site = copy_dist("damaged");
+    let index: ModelIndex =
+        serde_json::from_slice(&std::fs::read(site.join("models/index.json")).unwrap()).unwrap();
+    let model_path = site.join("models").join(&index.default_entry().unwrap().file);
+    let mut bytes = std::fs::read(&model_path).unwrap();
+    let last = bytes.len() - 1;
+    bytes[last] ^= 0x01;
+    std::fs::write(&model_path, bytes).unwrap();
+    let server = StaticServer::start(site);
+    let s = Session::new(false);
+    s.goto(&server.url);
+    let state = s.wait_for("the page to give up on the model", Duration::from_secs(120), |s| {
+        s.attr("#status", "data-state").filter(|st| st != "loading")
+    });
+    assert_eq!(state, "error");
+    let err = s.attr("#error", "data-error").unwrap();
+    assert!(err.contains("does not match models/index.json"), "error was: {err}");
+    assert!(s.text("#status").contains("could not be loaded"));
+}
