@@ -314,7 +314,9 @@ fn a_damaged_model_file_is_refused_with_a_message() {
     let site = copy_dist("damaged");
     let index: ModelIndex =
         serde_json::from_slice(&std::fs::read(site.join("models/index.json")).unwrap()).unwrap();
-    let model_path = site.join("models").join(&index.default_entry().unwrap().file);
+    let model_path = site
+        .join("models")
+        .join(&index.default_entry().unwrap().file);
     let mut bytes = std::fs::read(&model_path).unwrap();
     let last = bytes.len() - 1;
     bytes[last] ^= 0x01;
@@ -322,11 +324,16 @@ fn a_damaged_model_file_is_refused_with_a_message() {
     let server = StaticServer::start(site);
     let s = Session::new(false);
     s.goto(&server.url);
-    let state = s.wait_for("the page to give up on the model", Duration::from_secs(120), |s| {
-        s.attr("#status", "data-state").filter(|st| st != "loading")
-    });
+    let state = s.wait_for(
+        "the page to give up on the model",
+        Duration::from_secs(120),
+        |s| s.attr("#status", "data-state").filter(|st| st != "loading"),
+    );
     assert_eq!(state, "error");
     let err = s.attr("#error", "data-error").unwrap();
-    assert!(err.contains("does not match models/index.json"), "error was: {err}");
+    assert!(
+        err.contains("does not match models/index.json"),
+        "error was: {err}"
+    );
     assert!(s.text("#status").contains("could not be loaded"));
 }
