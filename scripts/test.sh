@@ -16,8 +16,8 @@ step "clippy (native crates and the wasm app)"
 cargo clippy --release --workspace --all-targets --locked -- -D warnings
 cargo clippy --release --target wasm32-unknown-unknown -p fairscreen --locked -- -D warnings
 
-step "native tests (core, trainer)"
-cargo test --release --locked -p fairscreen-core -p fairscreen-train
+step "native tests (core, synth, datasets, trainer)"
+cargo test --release --locked -p fairscreen-core -p fairscreen-synth -p fairscreen-datasets -p fairscreen-train
 
 step "trunk build (wasm app into dist/)"
 trunk build

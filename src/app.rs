@@ -4,12 +4,12 @@
 use std::rc::Rc;
 
 use fairscreen_core::infer::LoadedModel;
-use fairscreen_core::ModelCard;
+use fairscreen_core::{DataCard, EvalBundle, ModelCard};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use crate::components::{
-    BackendBadge, ErrorBanner, ExitStrip, ModelCardView, Prediction, UploadZone,
+    BackendBadge, DataCardView, ErrorBanner, ExitStrip, ModelCardView, Prediction, UploadZone,
 };
 use crate::runtime::{self, BackendInfo};
 
@@ -36,6 +36,34 @@ impl Status {
             Status::Running => "running",
             Status::Done => "done",
             Status::Failed => "error",
+        }
+    }
+}
+
+/// Where the bundled evaluation subset is (mirrored in `#data-card[data-state]`).
+#[derive(Clone, Debug, PartialEq)]
+pub enum EvalStatus {
+    /// Not started (waits for the model).
+    Waiting,
+    /// Downloading: bytes received of the total.
+    Fetching(usize, usize),
+    /// Decoding the images.
+    Decoding,
+    /// Loaded and verified; its card, and its size in bytes.
+    Ready(Box<DataCard>, usize),
+    /// Could not be loaded: why.
+    Failed(String),
+}
+
+impl EvalStatus {
+    /// The `data-state` attribute value.
+    pub fn state(&self) -> &'static str {
+        match self {
+            EvalStatus::Waiting => "waiting",
+            EvalStatus::Fetching(..) => "fetching",
+            EvalStatus::Decoding => "decoding",
+            EvalStatus::Ready(..) => "ready",
+            EvalStatus::Failed(_) => "error",
         }
     }
 }
@@ -68,6 +96,10 @@ pub struct AppState {
     pub error: RwSignal<Option<String>>,
     /// The loaded model (not reactive; lives on this thread).
     pub model: StoredValue<Option<Rc<LoadedModel>>, LocalStorage>,
+    /// The evaluation subset's loading state and card.
+    pub eval: RwSignal<EvalStatus>,
+    /// The decoded evaluation subset (not reactive; lives on this thread).
+    pub bundle: StoredValue<Option<Rc<EvalBundle>>, LocalStorage>,
 }
 
 impl AppState {
@@ -81,6 +113,35 @@ impl AppState {
             theta: RwSignal::new(0.8),
             error: RwSignal::new(None),
             model: StoredValue::new_local(None),
+            eval: RwSignal::new(EvalStatus::Waiting),
+            bundle: StoredValue::new_local(None),
+        }
+    }
+
+    /// Fetches, verifies and decodes the bundled evaluation subset; a failure is shown and
+    /// leaves photo screening untouched.
+    async fn load_eval(self) {
+        let entry = match runtime::eval_bundle_entry().await {
+            Ok(e) => e,
+            Err(e) => return self.eval.set(EvalStatus::Failed(e)),
+        };
+        let outcome = runtime::load_eval_bundle(&entry, |done, total| {
+            self.eval.set(if done < total {
+                EvalStatus::Fetching(done, total)
+            } else {
+                EvalStatus::Decoding
+            })
+        })
+        .await;
+        match outcome {
+            Ok(bundle) => {
+                self.eval.set(EvalStatus::Ready(
+                    Box::new(bundle.card.clone()),
+                    entry.bytes,
+                ));
+                self.bundle.set_value(Some(Rc::new(bundle)));
+            }
+            Err(e) => self.eval.set(EvalStatus::Failed(e)),
         }
     }
 
@@ -141,6 +202,7 @@ impl AppState {
                 self.card.set(Some(model.card.clone()));
                 self.model.set_value(Some(Rc::new(model)));
                 self.status.set(Status::Ready);
+                self.load_eval().await;
             }
             Err(e) => {
                 self.error.set(Some(e));
@@ -184,6 +246,7 @@ pub fn App() -> impl IntoView {
             <Prediction />
             <ExitStrip />
             <ModelCardView />
+            <DataCardView />
         </main>
     }
 }

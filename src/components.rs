@@ -1,10 +1,10 @@
 //! View components: each renders a slice of [`AppState`]; none owns logic beyond formatting.
 
 use fairscreen_core::exit::{argmax, exit_policy, softmax};
-use fairscreen_core::ComputeCost;
+use fairscreen_core::{ComputeCost, DataCard};
 use leptos::prelude::*;
 
-use crate::app::{AppState, Status};
+use crate::app::{AppState, EvalStatus, Status};
 
 fn state() -> AppState {
     expect_context::<AppState>()
@@ -298,5 +298,128 @@ pub fn report_panic(message: &str) {
         el.set_text_content(Some(&text));
     } else if let Some(body) = doc.body() {
         body.set_inner_text(&format!("FairScreen stopped: {message}. Reload the page."));
+    }
+}
+
+/// The evaluation subset's data card (`#data-card`): loading progress, then what the subset is,
+/// how it was made and how many images each skin type × sex cell and each class holds.
+#[component]
+pub fn DataCardView() -> impl IntoView {
+    let s = state();
+    let body = move || {
+        match s.eval.get() {
+        EvalStatus::Waiting => view! { <p>"The evaluation subset loads after the model."</p> }.into_any(),
+        EvalStatus::Fetching(done, total) => view! {
+            <p>"Loading the evaluation subset: " {format!("{:.0} / {:.0} kB", done as f64 / 1e3, total as f64 / 1e3)}</p>
+            <progress id="eval-progress" max=total.to_string() value=done.to_string()></progress>
+        }
+        .into_any(),
+        EvalStatus::Decoding => view! { <p>"Decoding the evaluation images…"</p> }.into_any(),
+        EvalStatus::Failed(e) => view! {
+            <p class="error" id="eval-error">{format!("The evaluation subset could not be loaded: {e}")}</p>
+        }
+        .into_any(),
+        EvalStatus::Ready(card, bytes) => data_card_body(&card, bytes).into_any(),
+    }
+    };
+    let attr = move |f: fn(&DataCard) -> String| match s.eval.get() {
+        EvalStatus::Ready(card, _) => f(&card),
+        _ => String::new(),
+    };
+    view! {
+        <section id="data-card" class="panel" data-state=move || s.eval.get().state()
+            data-count=move || attr(|c| c.count.to_string())
+            data-seed=move || attr(|c| c.seed.map(|x| x.to_string()).unwrap_or_default())
+            data-name=move || attr(|c| c.name.clone())>
+            {body}
+        </section>
+    }
+}
+
+fn roman(t: u8) -> &'static str {
+    ["unknown", "I", "II", "III", "IV", "V", "VI"]
+        .get(t as usize)
+        .copied()
+        .unwrap_or("?")
+}
+
+fn data_card_body(c: &DataCard, bytes: usize) -> impl IntoView {
+    let sexes: Vec<u8> = {
+        let mut v: Vec<u8> = c.counts_by_cell.iter().map(|x| x.sex).collect();
+        v.sort();
+        v.dedup();
+        v
+    };
+    let types: Vec<u8> = {
+        let mut v: Vec<u8> = c.counts_by_cell.iter().map(|x| x.skin_type).collect();
+        v.sort();
+        v.dedup();
+        v
+    };
+    let sex_name = |s: u8| {
+        c.sex_names
+            .get(s as usize)
+            .cloned()
+            .unwrap_or("unknown".into())
+    };
+    let head = sexes
+        .iter()
+        .map(|s| view! { <th>{sex_name(*s)}</th> })
+        .collect::<Vec<_>>();
+    let rows = types
+        .iter()
+        .map(|t| {
+            let cells = sexes
+                .iter()
+                .map(|sx| {
+                    let n = c
+                        .counts_by_cell
+                        .iter()
+                        .find(|x| x.skin_type == *t && x.sex == *sx)
+                        .map_or(0, |x| x.count);
+                    view! { <td data-cell=format!("{t}-{sx}")>{n}</td> }
+                })
+                .collect::<Vec<_>>();
+            view! { <tr><th>{format!("Fitzpatrick {}", roman(*t))}</th>{cells}</tr> }
+        })
+        .collect::<Vec<_>>();
+    let classes = c
+        .class_names
+        .iter()
+        .zip(&c.counts_by_class)
+        .map(|(name, n)| view! { <li data-class=name.clone()>{format!("{name}: {n}")}</li> })
+        .collect::<Vec<_>>();
+    let settings = match &c.settings {
+        serde_json::Value::Object(m) => m
+            .iter()
+            .flat_map(|(k, v)| match v {
+                serde_json::Value::Object(inner) => inner
+                    .iter()
+                    .map(|(k2, v2)| (format!("{k}.{k2}"), v2.to_string()))
+                    .collect::<Vec<_>>(),
+                other => vec![(k.clone(), other.to_string())],
+            })
+            .map(|(k, v)| view! { <tr><td><code>{k}</code></td><td>{v}</td></tr> })
+            .collect::<Vec<_>>(),
+        _ => vec![],
+    };
+    view! {
+        <h2>"Evaluation subset: " {c.name.clone()}</h2>
+        <p>{c.description.clone()}</p>
+        <dl>
+            <dt>"Source"</dt><dd id="data-source">{c.source.clone()}</dd>
+            <dt>"Split"</dt><dd>{c.split.clone()}</dd>
+            <dt>"Seed"</dt><dd>{c.seed.map(|x| x.to_string()).unwrap_or("—".into())}</dd>
+            <dt>"Images"</dt><dd>{format!("{} at {}×{} px ({:.2} MB file, sha256 verified)", c.count, c.side, c.side, bytes as f64 / 1e6)}</dd>
+            <dt>"Rebuild with"</dt><dd><code>{c.command.clone()}</code></dd>
+        </dl>
+        <table class="cells"><caption>"Images per skin type × sex"</caption>
+            <tr><th></th>{head}</tr>{rows}
+        </table>
+        <ul class="classes">{classes}</ul>
+        <details><summary>"Generator settings (bias knobs)"</summary>
+            <table class="metrics">{settings}</table>
+        </details>
+        <p class="disclaimer">{c.disclaimer.clone()}</p>
     }
 }

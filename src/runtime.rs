@@ -2,9 +2,11 @@
 //! adapter, else burn's CPU backend; fetching and validating the model; running inference.
 
 use burn::prelude::*;
-use fairscreen_core::format::{sha256_hex, ModelIndex};
+use fairscreen_core::bundle::read_eval_bundle;
+use fairscreen_core::format::{sha256_hex, AssetEntry, AssetIndex};
 use fairscreen_core::infer::{BatchLogits, LoadedModel};
 use fairscreen_core::preprocess::prepare_image_bytes;
+use fairscreen_core::EvalBundle;
 use js_sys::{Reflect, Uint8Array};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
@@ -136,8 +138,8 @@ pub async fn pick_backend() -> (Device, BackendInfo) {
     }
 }
 
-/// Fetches a same-origin asset as bytes, with a clear error for HTTP failures.
-pub async fn fetch_bytes(url: &str) -> Result<Vec<u8>, String> {
+/// Starts a same-origin fetch; a clear error for network and HTTP failures.
+async fn fetch_response(url: &str) -> Result<web_sys::Response, String> {
     let window = web_sys::window().ok_or("no window")?;
     let resp = JsFuture::from(window.fetch_with_str(url))
         .await
@@ -148,10 +150,93 @@ pub async fn fetch_bytes(url: &str) -> Result<Vec<u8>, String> {
     if !resp.ok() {
         return Err(format!("could not fetch {url}: HTTP {}", resp.status()));
     }
+    Ok(resp)
+}
+
+/// Fetches a same-origin asset as bytes, with a clear error for HTTP failures.
+pub async fn fetch_bytes(url: &str) -> Result<Vec<u8>, String> {
+    let resp = fetch_response(url).await?;
     let buf = JsFuture::from(resp.array_buffer().map_err(js_err)?)
         .await
         .map_err(|e| format!("reading {url} failed: {}", js_err(e)))?;
     Ok(Uint8Array::new(&buf).to_vec())
+}
+
+/// Fetches a same-origin asset, calling `progress(received, total)` as bytes arrive
+/// (`total` from the asset index, so it is known even without a Content-Length).
+pub async fn fetch_bytes_with_progress(
+    url: &str,
+    total: usize,
+    mut progress: impl FnMut(usize, usize),
+) -> Result<Vec<u8>, String> {
+    let resp = fetch_response(url).await?;
+    let Some(body) = resp.body() else {
+        return fetch_bytes(url).await;
+    };
+    let reader: web_sys::ReadableStreamDefaultReader = body
+        .get_reader()
+        .dyn_into()
+        .map_err(|_| format!("{url}: the response body cannot be read as a stream"))?;
+    let mut out = Vec::with_capacity(total);
+    progress(0, total);
+    loop {
+        let chunk = JsFuture::from(reader.read())
+            .await
+            .map_err(|e| format!("reading {url} failed: {}", js_err(e)))?;
+        let done = Reflect::get(&chunk, &"done".into())
+            .ok()
+            .and_then(|v| v.as_bool())
+            .unwrap_or(true);
+        if done {
+            break;
+        }
+        let value = Reflect::get(&chunk, &"value".into()).map_err(js_err)?;
+        out.extend_from_slice(&Uint8Array::new(&value).to_vec());
+        progress(out.len(), total.max(out.len()));
+    }
+    Ok(out)
+}
+
+/// Checks fetched bytes against their asset-index entry (size and sha256).
+pub fn verify_asset(dir: &str, entry: &AssetEntry, bytes: &[u8]) -> Result<(), String> {
+    if bytes.len() != entry.bytes || sha256_hex(bytes) != entry.sha256 {
+        return Err(format!(
+            "{dir}/{} does not match {dir}/index.json (size or sha256 differs): refusing to use it",
+            entry.file
+        ));
+    }
+    Ok(())
+}
+
+/// The default evaluation bundle's index entry (`eval/index.json`).
+pub async fn eval_bundle_entry() -> Result<AssetEntry, String> {
+    let index_bytes = fetch_bytes("eval/index.json").await?;
+    let index: AssetIndex = serde_json::from_slice(&index_bytes)
+        .map_err(|e| format!("eval/index.json is not valid: {e}"))?;
+    Ok(index.default_entry()?.clone())
+}
+
+/// Fetches (with byte progress), verifies and decodes the default evaluation bundle.
+pub async fn load_eval_bundle(
+    entry: &AssetEntry,
+    progress: impl FnMut(usize, usize),
+) -> Result<EvalBundle, String> {
+    let bytes =
+        fetch_bytes_with_progress(&format!("eval/{}", entry.file), entry.bytes, progress).await?;
+    verify_asset("eval", entry, &bytes)?;
+    // Let the page paint the "decoding" state before the synchronous decode.
+    yield_to_browser().await;
+    read_eval_bundle(&bytes).map_err(|e| format!("eval/{}: {e}", entry.file))
+}
+
+/// Resolves on the next macrotask, so the browser can render in between.
+pub async fn yield_to_browser() {
+    let promise = js_sys::Promise::new(&mut |resolve, _| {
+        if let Some(w) = web_sys::window() {
+            let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, 0);
+        }
+    });
+    let _ = JsFuture::from(promise).await;
 }
 
 /// Reads an uploaded file's bytes.
@@ -166,16 +251,11 @@ pub async fn file_bytes(file: &web_sys::File) -> Result<Vec<u8>, String> {
 /// GPU pipelines so the first photo is not slow).
 pub async fn load_default_model(device: &Device) -> Result<LoadedModel, String> {
     let index_bytes = fetch_bytes("models/index.json").await?;
-    let index: ModelIndex = serde_json::from_slice(&index_bytes)
+    let index: AssetIndex = serde_json::from_slice(&index_bytes)
         .map_err(|e| format!("models/index.json is not valid: {e}"))?;
     let entry = index.default_entry()?;
     let bytes = fetch_bytes(&format!("models/{}", entry.file)).await?;
-    if bytes.len() != entry.bytes || sha256_hex(&bytes) != entry.sha256 {
-        return Err(format!(
-            "model {} does not match models/index.json (size or sha256 differs): refusing to run it",
-            entry.file
-        ));
-    }
+    verify_asset("models", entry, &bytes)?;
     let model = LoadedModel::from_bytes(&bytes, device)
         .map_err(|e| format!("model {} could not be loaded: {e}", entry.file))?;
     let side = model.card.config.input_size;

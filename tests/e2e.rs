@@ -9,7 +9,7 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use burn::prelude::Device;
-use fairscreen_core::format::ModelIndex;
+use fairscreen_core::format::AssetIndex;
 use fairscreen_core::infer::LoadedModel;
 use fairscreen_core::preprocess::prepare_image_bytes;
 use fairscreen_core::{exit_policy, ExitDecision};
@@ -36,7 +36,7 @@ fn dist() -> PathBuf {
 
 fn shipped_model() -> LoadedModel {
     let models = repo().join("www/models");
-    let index: ModelIndex =
+    let index: AssetIndex =
         serde_json::from_slice(&std::fs::read(models.join("index.json")).unwrap()).unwrap();
     let entry = index.default_entry().unwrap();
     let bytes = std::fs::read(models.join(&entry.file)).unwrap();
@@ -312,7 +312,7 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
 fn a_damaged_model_file_is_refused_with_a_message() {
     let _guard = BROWSER.lock().unwrap_or_else(|e| e.into_inner());
     let site = copy_dist("damaged");
-    let index: ModelIndex =
+    let index: AssetIndex =
         serde_json::from_slice(&std::fs::read(site.join("models/index.json")).unwrap()).unwrap();
     let model_path = site
         .join("models")
@@ -336,4 +336,89 @@ fn a_damaged_model_file_is_refused_with_a_message() {
         "error was: {err}"
     );
     assert!(s.text("#status").contains("could not be loaded"));
+}
+
+/// The shipped evaluation bundle, read natively.
+fn shipped_bundle() -> fairscreen_core::EvalBundle {
+    let dir = repo().join("www/eval");
+    let index: AssetIndex =
+        serde_json::from_slice(&std::fs::read(dir.join("index.json")).unwrap()).unwrap();
+    let entry = index.default_entry().unwrap();
+    fairscreen_core::read_eval_bundle(&std::fs::read(dir.join(&entry.file)).unwrap()).unwrap()
+}
+
+fn wait_eval(s: &Session) -> String {
+    s.wait_for(
+        "the evaluation subset to load",
+        Duration::from_secs(240),
+        |s| {
+            s.attr("#data-card", "data-state")
+                .filter(|st| st == "ready" || st == "error")
+        },
+    )
+}
+
+#[test]
+fn the_evaluation_subset_loads_and_its_data_card_matches_the_bundle() {
+    let _guard = BROWSER.lock().unwrap_or_else(|e| e.into_inner());
+    let bundle = shipped_bundle();
+    let (s, _server) = open_app(false);
+    let state = wait_eval(&s);
+    assert_eq!(
+        state,
+        "ready",
+        "evaluation subset failed: {}",
+        s.text("#data-card")
+    );
+    assert_eq!(
+        s.attr("#data-card", "data-count").unwrap(),
+        bundle.len().to_string()
+    );
+    assert_eq!(
+        s.attr("#data-card", "data-seed").unwrap(),
+        bundle.card.seed.unwrap().to_string()
+    );
+    assert!(s.text("#data-source").contains("SynthDerm"));
+    for cell in bundle.cell_counts() {
+        let sel = format!("td[data-cell=\"{}-{}\"]", cell.skin_type, cell.sex);
+        assert_eq!(s.text(&sel).trim(), cell.count.to_string(), "{sel}");
+    }
+    for (name, n) in bundle.card.class_names.iter().zip(bundle.class_counts()) {
+        let text = s.text(&format!("li[data-class=\"{name}\"]"));
+        assert_eq!(text, format!("{name}: {n}"));
+    }
+    assert!(s
+        .text("#data-card")
+        .contains("not how it would treat real patients"));
+    s.script("document.getElementById('data-card').scrollIntoView();");
+    s.screenshot(&repo().join("target/e2e/data-card.png"));
+}
+
+#[test]
+fn a_damaged_evaluation_bundle_is_refused_and_screening_still_works() {
+    let _guard = BROWSER.lock().unwrap_or_else(|e| e.into_inner());
+    let site = copy_dist("damaged-eval");
+    let index: AssetIndex =
+        serde_json::from_slice(&std::fs::read(site.join("eval/index.json")).unwrap()).unwrap();
+    let path = site.join("eval").join(&index.default_entry().unwrap().file);
+    let mut bytes = std::fs::read(&path).unwrap();
+    let mid = bytes.len() / 2;
+    bytes[mid] ^= 0x40;
+    std::fs::write(&path, bytes).unwrap();
+    let server = StaticServer::start(site);
+    let s = Session::new(false);
+    s.goto(&server.url);
+    assert_eq!(wait_eval(&s), "error");
+    assert!(
+        s.text("#eval-error")
+            .contains("does not match eval/index.json"),
+        "{}",
+        s.text("#data-card")
+    );
+    // Photo screening is unaffected.
+    assert_eq!(s.attr("#status", "data-state").unwrap(), "ready");
+    let fixture = &fixtures()[0];
+    upload(&s, fixture);
+    wait_run(&s, 1);
+    assert!(s.attr("#result", "data-prediction").is_some());
 }

@@ -151,11 +151,12 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
         .collect()
 }
 
+/// One tensor's entry in a safetensors header.
 #[derive(Serialize, Deserialize)]
-struct TensorEntry {
-    dtype: String,
-    shape: Vec<usize>,
-    data_offsets: [u64; 2],
+pub(crate) struct TensorEntry {
+    pub(crate) dtype: String,
+    pub(crate) shape: Vec<usize>,
+    pub(crate) data_offsets: [u64; 2],
 }
 
 /// Serialises `tensors` (in the config's canonical order) with `card` into safetensors bytes.
@@ -215,8 +216,10 @@ pub fn write_model(
     Ok(out)
 }
 
-/// Parses and validates a model file (see module docs for what is checked).
-pub fn read_model(bytes: &[u8]) -> Result<ModelFile, FormatError> {
+/// Splits safetensors bytes into the JSON header and the data section.
+pub(crate) fn split_safetensors(
+    bytes: &[u8],
+) -> Result<(serde_json::Map<String, serde_json::Value>, &[u8]), FormatError> {
     if bytes.len() < 8 {
         return Err(FormatError::Truncated(format!(
             "{} bytes, fewer than the 8-byte header length",
@@ -239,27 +242,16 @@ pub fn read_model(bytes: &[u8]) -> Result<ModelFile, FormatError> {
     let header: serde_json::Map<String, serde_json::Value> =
         serde_json::from_slice(&bytes[8..header_end])
             .map_err(|e| FormatError::BadHeader(e.to_string()))?;
-    let data = &bytes[header_end..];
+    Ok((header, &bytes[header_end..]))
+}
 
-    let card_json = header
-        .get("__metadata__")
-        .and_then(|m| m.get(CARD_KEY))
-        .ok_or(FormatError::MissingCard)?
-        .as_str()
-        .ok_or_else(|| FormatError::BadCard("card is not a JSON string".into()))?;
-    let card_value: serde_json::Value =
-        serde_json::from_str(card_json).map_err(|e| FormatError::BadCard(e.to_string()))?;
-    if let Some(v) = card_value.get("format_version").and_then(|v| v.as_u64()) {
-        if v != FORMAT_VERSION as u64 {
-            return Err(FormatError::UnsupportedVersion(v as u32));
-        }
-    }
-    let card: ModelCard =
-        serde_json::from_value(card_value).map_err(|e| FormatError::BadCard(e.to_string()))?;
-    card.config.validate().map_err(FormatError::BadConfig)?;
-
+/// The tensor entries of a safetensors header, checked to tile the data section exactly.
+pub(crate) fn tensor_entries(
+    header: &serde_json::Map<String, serde_json::Value>,
+    data_len: usize,
+) -> Result<BTreeMap<String, TensorEntry>, FormatError> {
     let mut entries = BTreeMap::new();
-    for (name, value) in &header {
+    for (name, value) in header {
         if name == "__metadata__" {
             continue;
         }
@@ -281,18 +273,63 @@ pub fn read_model(bytes: &[u8]) -> Result<ModelFile, FormatError> {
         }
         cursor = *end;
     }
-    if (data.len() as u64) < cursor {
+    if (data_len as u64) < cursor {
         return Err(FormatError::Truncated(format!(
-            "tensor data needs {cursor} bytes, file has {}",
-            data.len()
+            "tensor data needs {cursor} bytes, file has {data_len}"
         )));
     }
-    if (data.len() as u64) > cursor {
+    if (data_len as u64) > cursor {
         return Err(FormatError::BadHeader(format!(
             "{} bytes after the last tensor",
-            data.len() as u64 - cursor
+            data_len as u64 - cursor
         )));
     }
+    Ok(entries)
+}
+
+/// Why a JSON card in a safetensors header cannot be used.
+pub(crate) enum CardProblem {
+    /// No card under the key.
+    Missing,
+    /// Not a JSON string, or not valid for the card type.
+    Bad(String),
+    /// A `format_version` other than the one this build reads.
+    Version(u32),
+}
+
+/// Reads the JSON card stored as a string under `__metadata__[key]`, checking its
+/// `format_version` before the rest of its fields.
+pub(crate) fn parse_card<T: serde::de::DeserializeOwned>(
+    header: &serde_json::Map<String, serde_json::Value>,
+    key: &str,
+    version: u32,
+) -> Result<T, CardProblem> {
+    let json = header
+        .get("__metadata__")
+        .and_then(|m| m.get(key))
+        .ok_or(CardProblem::Missing)?
+        .as_str()
+        .ok_or_else(|| CardProblem::Bad("card is not a JSON string".into()))?;
+    let value: serde_json::Value =
+        serde_json::from_str(json).map_err(|e| CardProblem::Bad(e.to_string()))?;
+    if let Some(v) = value.get("format_version").and_then(|v| v.as_u64()) {
+        if v != version as u64 {
+            return Err(CardProblem::Version(v as u32));
+        }
+    }
+    serde_json::from_value(value).map_err(|e| CardProblem::Bad(e.to_string()))
+}
+
+/// Parses and validates a model file (see module docs for what is checked).
+pub fn read_model(bytes: &[u8]) -> Result<ModelFile, FormatError> {
+    let (header, data) = split_safetensors(bytes)?;
+    let card: ModelCard = parse_card(&header, CARD_KEY, FORMAT_VERSION).map_err(|p| match p {
+        CardProblem::Missing => FormatError::MissingCard,
+        CardProblem::Bad(m) => FormatError::BadCard(m),
+        CardProblem::Version(v) => FormatError::UnsupportedVersion(v),
+    })?;
+    card.config.validate().map_err(FormatError::BadConfig)?;
+    let entries = tensor_entries(&header, data.len())?;
 
     let expected = card.config.tensor_shapes();
     for name in entries.keys() {
@@ -344,10 +381,10 @@ pub fn read_model(bytes: &[u8]) -> Result<ModelFile, FormatError> {
     Ok(ModelFile { card, tensors })
 }
 
-/// An entry of `www/models/index.json`.
+/// An entry of an asset index (`www/models/index.json`, `www/eval/index.json`): a file and its hash.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct ModelIndexEntry {
-    /// Model name (the card's `name`).
+pub struct AssetEntry {
+    /// Asset name (a model card's or data card's `name`).
     pub name: String,
     /// File name next to the index.
     pub file: String,
@@ -357,36 +394,37 @@ pub struct ModelIndexEntry {
     pub sha256: String,
 }
 
-/// `www/models/index.json`: the models the site ships and the one it loads first.
+/// An asset index (`www/models/index.json`, `www/eval/index.json`): the files of one kind the
+/// site ships, with hashes, and the one it loads first.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct ModelIndex {
-    /// Name of the model loaded first.
+pub struct AssetIndex {
+    /// Name of the asset loaded first.
     pub default: String,
-    /// Every shipped model.
-    pub models: Vec<ModelIndexEntry>,
+    /// Every shipped asset of this kind.
+    pub assets: Vec<AssetEntry>,
 }
 
-impl ModelIndex {
-    /// The default model's entry, or an error naming what is wrong.
-    pub fn default_entry(&self) -> Result<&ModelIndexEntry, String> {
-        self.models
+impl AssetIndex {
+    /// The default asset's entry, or an error naming what is wrong.
+    pub fn default_entry(&self) -> Result<&AssetEntry, String> {
+        self.assets
             .iter()
             .find(|m| m.name == self.default)
             .ok_or_else(|| {
                 format!(
-                    "the model index has no entry for its default '{}'",
+                    "the asset index has no entry for its default '{}'",
                     self.default
                 )
             })
     }
 
-    /// Adds or replaces `entry` (by name), keeping entries sorted; the first model becomes default.
-    pub fn upsert(&mut self, entry: ModelIndexEntry) {
+    /// Adds or replaces `entry` (by name), keeping entries sorted; the first asset becomes default.
+    pub fn upsert(&mut self, entry: AssetEntry) {
         if self.default.is_empty() {
             self.default = entry.name.clone();
         }
-        self.models.retain(|m| m.name != entry.name);
-        self.models.push(entry);
-        self.models.sort_by(|a, b| a.name.cmp(&b.name));
+        self.assets.retain(|m| m.name != entry.name);
+        self.assets.push(entry);
+        self.assets.sort_by(|a, b| a.name.cmp(&b.name));
     }
 }

@@ -1,12 +1,15 @@
-//! FairScreen core: the multi-exit CNN, early-exit policy, model file format and preprocessing.
+//! FairScreen core: the multi-exit CNN, early-exit policy, model file and evaluation bundle formats,
+//! and preprocessing.
 //! No I/O: the native trainer and the browser app share every function here.
 
+pub mod bundle;
 pub mod exit;
 pub mod format;
 pub mod infer;
 pub mod model;
 pub mod preprocess;
 
+pub use bundle::{read_eval_bundle, write_eval_bundle, BundleError, DataCard, EvalBundle};
 pub use exit::{exit_policy, exit_policy_batch, ComputeCost, ExitDecision};
 pub use format::{read_model, write_model, FormatError, ModelCard, ModelFile, TrainingInfo};
 pub use model::{HostTensor, ModelConfig, MultiExitCnn};

@@ -14,24 +14,6 @@ fn valid_bytes() -> Vec<u8> {
     write_model(card(config()), &tensors).unwrap()
 }
 
-/// Splits a file into (header JSON, data section).
-fn split(bytes: &[u8]) -> (Map<String, Value>, Vec<u8>) {
-    let n = u64::from_le_bytes(bytes[..8].try_into().unwrap()) as usize;
-    (
-        serde_json::from_slice(&bytes[8..8 + n]).unwrap(),
-        bytes[8 + n..].to_vec(),
-    )
-}
-
-/// Rebuilds a file from a header and data, with a correct length prefix.
-fn join(header: &Map<String, Value>, data: &[u8]) -> Vec<u8> {
-    let h = serde_json::to_vec(header).unwrap();
-    let mut out = (h.len() as u64).to_le_bytes().to_vec();
-    out.extend_from_slice(&h);
-    out.extend_from_slice(data);
-    out
-}
-
 fn card_json(header: &Map<String, Value>) -> Value {
     serde_json::from_str(header["__metadata__"][CARD_KEY].as_str().unwrap()).unwrap()
 }

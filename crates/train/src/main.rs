@@ -1,6 +1,6 @@
 //! `fairscreen-train`: trains the multi-exit models the app ships and exports them as model files.
 
-mod toy;
+mod bench_data;
 mod train;
 
 use std::collections::BTreeMap;
@@ -9,10 +9,15 @@ use std::path::{Path, PathBuf};
 use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand};
 use fairscreen_core::format::{
-    write_model, ModelCard, ModelIndex, ModelIndexEntry, TrainingInfo, FORMAT_VERSION,
+    write_model, AssetEntry, AssetIndex, ModelCard, TrainingInfo, FORMAT_VERSION,
 };
-use fairscreen_core::preprocess::{encode_png, square_resize, to_input};
+use fairscreen_core::preprocess::{encode_png, to_input};
 use fairscreen_core::ModelConfig;
+use fairscreen_datasets::{
+    load_images, read_fitzpatrick17k, read_isic2019, read_labelled_folder, OnBadRow,
+    UnknownFitzpatrick,
+};
+use fairscreen_synth::{SampleSpec, SynthConfig};
 use serde::{Deserialize, Serialize};
 
 #[derive(Parser)]
@@ -28,12 +33,17 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Train the tiny multi-exit model (cross-entropy at every exit) on generated ToyDerm images.
+    /// Train the tiny multi-exit model (cross-entropy at every exit) on SynthDerm, ISIC 2019,
+    /// Fitzpatrick-17k or a labelled folder.
     Train(TrainArgs),
     /// Fold BatchNorm and write a checkpoint as `<out-dir>/<name>.safetensors` (+ models index).
     Export(ExportArgs),
-    /// Write held-out ToyDerm images as PNG test fixtures.
+    /// Write held-out SynthDerm images as PNG test fixtures.
     Fixtures(FixtureArgs),
+    /// Generate SynthDerm images as a labelled folder and/or a contact sheet.
+    Synth(bench_data::SynthArgs),
+    /// Build the evaluation bundle the app ships (from SynthDerm or a labelled folder).
+    EvalBundle(bench_data::EvalBundleArgs),
 }
 
 #[derive(clap::Args)]
@@ -41,12 +51,39 @@ struct TrainArgs {
     /// Checkpoint path stem: writes `<out>.bpk` (weights) and `<out>.json` (config, metrics).
     #[arg(long, default_value = "checkpoints/tiny-me")]
     out: PathBuf,
-    /// Training images.
+    /// Where the images come from.
+    #[arg(long, value_enum, default_value = "synth")]
+    dataset: DatasetKind,
+    /// SynthDerm training images.
     #[arg(long, default_value_t = 3000)]
     train_images: usize,
-    /// Validation images (disjoint seed).
+    /// SynthDerm validation images (seed + 1: a disjoint stream).
     #[arg(long, default_value_t = 600)]
     val_images: usize,
+    /// ISIC 2019 / Fitzpatrick-17k: the training split CSV (the FME/SCP split files).
+    #[arg(long)]
+    train_csv: Option<PathBuf>,
+    /// ISIC 2019 / Fitzpatrick-17k: the validation split CSV.
+    #[arg(long)]
+    val_csv: Option<PathBuf>,
+    /// ISIC 2019 / Fitzpatrick-17k: the image root (ISIC: holds ISIC_2019_Training_Input/).
+    #[arg(long)]
+    root: Option<PathBuf>,
+    /// Labelled folder (labels.csv: file,label[,skin_type,sex,age]) for training.
+    #[arg(long)]
+    train_dir: Option<PathBuf>,
+    /// Labelled folder for validation.
+    #[arg(long)]
+    val_dir: Option<PathBuf>,
+    /// Fitzpatrick-17k rows with unknown skin type (−1): `dark-group` (FME/SCP code) or `drop` (MEDFAIR).
+    #[arg(long, value_enum, default_value = "dark-group")]
+    fitz_unknown: FitzUnknownArg,
+    /// A bad CSV row or unreadable image: `skip` (report and count it) or `fail`.
+    #[arg(long, value_enum, default_value = "skip")]
+    on_bad_row: OnBadRowArg,
+    /// SynthDerm generator settings.
+    #[command(flatten)]
+    knobs: bench_data::KnobArgs,
     /// Epochs.
     #[arg(long, default_value_t = 8)]
     epochs: usize,
@@ -91,9 +128,56 @@ struct FixtureArgs {
     /// Image side in pixels (the app resizes to the model's input).
     #[arg(long, default_value_t = 128)]
     side: u32,
-    /// Seed (disjoint from training's 121 / validation's 122 by default).
+    /// Seed of the SynthDerm test-distribution stream (disjoint from 121/122/123 by default).
     #[arg(long, default_value_t = 9001)]
     seed: u64,
+}
+
+/// Training data sources.
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+enum DatasetKind {
+    /// SynthDerm, generated on the fly.
+    Synth,
+    /// ISIC 2019 with the FME/SCP split CSVs.
+    Isic2019,
+    /// Fitzpatrick-17k with the FME/SCP split CSVs.
+    Fitzpatrick17k,
+    /// A labelled folder.
+    Folder,
+}
+
+/// `--fitz-unknown`.
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+enum FitzUnknownArg {
+    /// Unknown skin type joins the dark group (as the FME/SCP code).
+    DarkGroup,
+    /// Rows with unknown skin type are dropped (as MEDFAIR).
+    Drop,
+}
+
+/// `--on-bad-row`.
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+enum OnBadRowArg {
+    /// Report and skip.
+    Skip,
+    /// Stop with the error.
+    Fail,
+}
+
+impl OnBadRowArg {
+    fn policy(self) -> OnBadRow {
+        match self {
+            Self::Skip => OnBadRow::Skip,
+            Self::Fail => OnBadRow::Fail,
+        }
+    }
+}
+
+/// A training or validation split, decoded and normalised.
+struct LoadedSplit {
+    data: train::Dataset,
+    class_names: Vec<String>,
+    description: String,
 }
 
 /// What `train` records next to the weights, and `export` turns into the model card.
@@ -105,25 +189,140 @@ struct CheckpointMeta {
     metrics: BTreeMap<String, f64>,
 }
 
-fn toy_dataset(seed: u64, count: usize, config: &ModelConfig) -> train::Dataset {
-    let mut inputs = Vec::with_capacity(count);
-    let mut labels = Vec::with_capacity(count);
-    for i in 0..count {
-        let s = toy::toy_sample(seed, i as u64, config.input_size as u32);
-        inputs.push(to_input(&s.image, config));
-        labels.push(s.label);
+fn synth_split(a: &TrainArgs, seed: u64, count: usize, side: u32) -> Result<LoadedSplit> {
+    let config = a.knobs.apply(SynthConfig::train())?;
+    let mut cfg = config.clone();
+    cfg.side = side;
+    let model_config = ModelConfig::tiny(class_names());
+    let pb = bench_data::progress(count as u64, "generating");
+    let mut data = train::Dataset {
+        inputs: Vec::with_capacity(count),
+        labels: Vec::with_capacity(count),
+    };
+    for i in 0..count as u64 {
+        let s = fairscreen_synth::generate(&cfg, seed, i);
+        data.inputs.push(to_input(&s.image, &model_config));
+        data.labels.push(s.meta.label as usize);
+        pb.inc(1);
     }
-    train::Dataset { inputs, labels }
+    pb.finish_and_clear();
+    Ok(LoadedSplit {
+        data,
+        class_names: class_names(),
+        description: format!(
+            "SynthDerm ({}; seed {seed}, {count} generated images, no patients; light skin share {}, \
+             contrast drop {}, artefact|malignant light skin {}, halo|malignant male {}, label noise {})",
+            fairscreen_synth::GENERATOR_VERSION,
+            config.knobs.light_share,
+            config.knobs.contrast_drop,
+            config.knobs.artefact_malignant_light,
+            config.knobs.halo_malignant_male,
+            config.knobs.label_noise
+        ),
+    })
+}
+
+fn class_names() -> Vec<String> {
+    fairscreen_synth::CLASS_NAMES
+        .iter()
+        .map(|s| s.to_string())
+        .collect()
+}
+
+fn real_split(a: &TrainArgs, which: &str) -> Result<LoadedSplit> {
+    let need = |v: &Option<PathBuf>, flag: &str| {
+        v.clone()
+            .with_context(|| format!("--dataset {:?} needs {flag}", a.dataset))
+    };
+    let bad = a.on_bad_row.policy();
+    let val = which == "validation";
+    let index = match a.dataset {
+        DatasetKind::Isic2019 => read_isic2019(
+            &need(
+                if val { &a.val_csv } else { &a.train_csv },
+                if val { "--val-csv" } else { "--train-csv" },
+            )?,
+            &need(&a.root, "--root")?,
+            bad,
+        )?,
+        DatasetKind::Fitzpatrick17k => read_fitzpatrick17k(
+            &need(
+                if val { &a.val_csv } else { &a.train_csv },
+                if val { "--val-csv" } else { "--train-csv" },
+            )?,
+            &need(&a.root, "--root")?,
+            match a.fitz_unknown {
+                FitzUnknownArg::DarkGroup => UnknownFitzpatrick::DarkGroup,
+                FitzUnknownArg::Drop => UnknownFitzpatrick::Drop,
+            },
+            bad,
+        )?,
+        DatasetKind::Folder => read_labelled_folder(
+            &need(
+                if val { &a.val_dir } else { &a.train_dir },
+                if val { "--val-dir" } else { "--train-dir" },
+            )?,
+            None,
+            bad,
+        )?,
+        DatasetKind::Synth => unreachable!("SynthDerm is generated"),
+    };
+    let r = &index.report;
+    eprintln!(
+        "{which}: {} rows, {} kept, {} bad rows skipped, {} dropped without sex, {} with unknown skin type ({} dropped)",
+        r.rows,
+        r.kept,
+        r.problems.len(),
+        r.dropped_no_sex,
+        r.unknown_skin_type,
+        r.dropped_unknown_skin_type
+    );
+    for p in r.problems.iter().take(10) {
+        eprintln!("  skipped {p}");
+    }
+    let model_config = ModelConfig::tiny(index.class_names.clone());
+    let pb = bench_data::progress(index.items.len() as u64, "decoding");
+    let loaded = load_images(&index, model_config.input_size as u32, bad, |done, _| {
+        pb.set_position(done as u64)
+    })?;
+    pb.finish_and_clear();
+    let (images, items) = (loaded.images, loaded.items);
+    for p in loaded.problems.iter().take(10) {
+        eprintln!("  skipped {p}");
+    }
+    let data = train::Dataset {
+        inputs: images
+            .iter()
+            .map(|img| to_input(img, &model_config))
+            .collect(),
+        labels: items.iter().map(|it| it.label).collect(),
+    };
+    Ok(LoadedSplit {
+        description: format!("{} ({} images from {})", index.name, items.len(), which),
+        class_names: index.class_names,
+        data,
+    })
 }
 
 fn cmd_train(a: TrainArgs) -> Result<()> {
-    let config = ModelConfig::tiny(toy::CLASS_NAMES.iter().map(|s| s.to_string()).collect());
-    eprintln!(
-        "generating {} training and {} validation images…",
-        a.train_images, a.val_images
-    );
-    let train_set = toy_dataset(a.seed, a.train_images, &config);
-    let val_set = toy_dataset(a.seed + 1, a.val_images, &config);
+    let side = ModelConfig::tiny(class_names()).input_size as u32;
+    let (train_split, val_split) = match a.dataset {
+        DatasetKind::Synth => (
+            synth_split(&a, a.seed, a.train_images, side)?,
+            synth_split(&a, a.seed + 1, a.val_images, side)?,
+        ),
+        _ => (real_split(&a, "training")?, real_split(&a, "validation")?),
+    };
+    if train_split.class_names != val_split.class_names {
+        bail!(
+            "training classes {:?} differ from validation classes {:?}",
+            train_split.class_names,
+            val_split.class_names
+        );
+    }
+    let config = ModelConfig::tiny(train_split.class_names.clone());
+    let (train_set, val_set) = (train_split.data, val_split.data);
+    let val_images = val_set.labels.len();
     let opts = train::TrainOptions {
         epochs: a.epochs,
         batch_size: a.batch_size,
@@ -143,10 +342,7 @@ fn cmd_train(a: TrainArgs) -> Result<()> {
     }
     metrics.insert("val/theta/accuracy".into(), ev.policy_accuracy);
     metrics.insert("train/seconds".into(), secs);
-    println!(
-        "trained in {secs:.0} s; validation ({} images):",
-        a.val_images
-    );
+    println!("trained in {secs:.0} s; validation ({val_images} images):");
     for (e, acc) in ev.exit_accuracy.iter().enumerate() {
         println!(
             "  exit {e}: accuracy {:.3}, share at θ={} {:.3}",
@@ -157,22 +353,15 @@ fn cmd_train(a: TrainArgs) -> Result<()> {
         "  early-exit policy at θ={}: accuracy {:.3}",
         a.theta, ev.policy_accuracy
     );
-    let command = format!(
-        "fairscreen-train train --out {} --train-images {} --val-images {} --epochs {} --batch-size {} --lr {} --lr-step {} --seed {} --theta {}",
-        a.out.display(), a.train_images, a.val_images, a.epochs, a.batch_size, a.lr, a.lr_step, a.seed, a.theta
-    );
+    let command = bench_data::invocation();
     let meta = CheckpointMeta {
         config,
         training: TrainingInfo {
             method: "me (cross-entropy at every exit, equal weights)".into(),
-            data: format!(
-                "ToyDerm: {} simple generated lesion images (seed {}), 3 classes, no real patients; \
-                 the skeleton's stand-in until the SynthDerm benchmark",
-                a.train_images, a.seed
-            ),
+            data: train_split.description,
             seed: a.seed,
             epochs: a.epochs,
-            train_images: a.train_images,
+            train_images: train_set.labels.len(),
             command,
         },
         default_theta: a.theta,
@@ -224,7 +413,7 @@ fn cmd_export(a: ExportArgs) -> Result<()> {
     std::fs::write(&path, &bytes).with_context(|| format!("writing {}", path.display()))?;
     update_index(
         &a.out_dir,
-        ModelIndexEntry {
+        AssetEntry {
             name: a.name.clone(),
             file,
             bytes: bytes.len(),
@@ -235,13 +424,13 @@ fn cmd_export(a: ExportArgs) -> Result<()> {
     Ok(())
 }
 
-fn update_index(dir: &Path, entry: ModelIndexEntry) -> Result<()> {
+fn update_index(dir: &Path, entry: AssetEntry) -> Result<()> {
     let path = dir.join("index.json");
-    let mut index: ModelIndex = match std::fs::read(&path) {
+    let mut index: AssetIndex = match std::fs::read(&path) {
         Ok(b) => {
             serde_json::from_slice(&b).with_context(|| format!("parsing {}", path.display()))?
         }
-        Err(_) => ModelIndex::default(),
+        Err(_) => AssetIndex::default(),
     };
     index.upsert(entry);
     std::fs::write(&path, serde_json::to_vec_pretty(&index)?)?;
@@ -253,16 +442,28 @@ fn cmd_fixtures(a: FixtureArgs) -> Result<()> {
         bail!("--per-class must be at least 1");
     }
     std::fs::create_dir_all(&a.out)?;
+    let mut config = SynthConfig::test();
+    config.side = a.side;
     for i in 0..(a.per_class * 3) as u64 {
-        let s = toy::toy_sample(a.seed, i, a.side);
-        let img = square_resize(&s.image, a.side);
+        // Classes in turn; skin types and sexes cycle so the fixtures cover light and dark skin.
+        let spec = SampleSpec {
+            class: (i % 3) as u8,
+            skin_type: (1 + (i * 5 / 3) % 6) as u8,
+            sex: ((i / 3) % 2) as u8,
+        };
+        let s = fairscreen_synth::generate_with(&config, a.seed, i, spec);
         let path = a.out.join(format!(
             "lesion-{}-{}.png",
-            toy::CLASS_NAMES[s.label],
+            fairscreen_synth::CLASS_NAMES[s.meta.label as usize],
             i / 3
         ));
-        std::fs::write(&path, encode_png(&img))?;
-        println!("wrote {}", path.display());
+        std::fs::write(&path, encode_png(&s.image))?;
+        println!(
+            "wrote {} (Fitzpatrick {}, {})",
+            path.display(),
+            s.meta.skin_type,
+            fairscreen_synth::SEX_NAMES[s.meta.sex as usize]
+        );
     }
     Ok(())
 }
@@ -272,5 +473,7 @@ fn main() -> Result<()> {
         Command::Train(a) => cmd_train(a),
         Command::Export(a) => cmd_export(a),
         Command::Fixtures(a) => cmd_fixtures(a),
+        Command::Synth(a) => bench_data::cmd_synth(a),
+        Command::EvalBundle(a) => bench_data::cmd_eval_bundle(a),
     }
 }

@@ -73,8 +73,8 @@ fn train_then_export_writes_a_valid_model_and_index() {
     let index: serde_json::Value =
         serde_json::from_slice(&std::fs::read(models.join("index.json")).unwrap()).unwrap();
     assert_eq!(index["default"], "smoke");
-    assert_eq!(index["models"][0]["sha256"], sha256_hex(&bytes));
-    assert_eq!(index["models"][0]["bytes"], bytes.len());
+    assert_eq!(index["assets"][0]["sha256"], sha256_hex(&bytes));
+    assert_eq!(index["assets"][0]["bytes"], bytes.len());
 }
 
 #[test]
@@ -131,7 +131,7 @@ fn shipped_models_match_their_index_and_validate() {
         &std::fs::read(root.join("index.json")).expect("www/models/index.json"),
     )
     .unwrap();
-    let models = index["models"].as_array().unwrap();
+    let models = index["assets"].as_array().unwrap();
     assert!(
         models.iter().any(|m| m["name"] == index["default"]),
         "default model is listed"
@@ -147,4 +147,189 @@ fn shipped_models_match_their_index_and_validate() {
                 || file.card.disclaimer.contains("Not a")
         );
     }
+}
+
+fn run_ok(args: &[&str], paths: &[&Path]) -> String {
+    let mut cmd = bin();
+    let mut p = paths.iter();
+    for a in args {
+        if *a == "{}" {
+            cmd.arg(p.next().unwrap());
+        } else {
+            cmd.arg(a);
+        }
+    }
+    let out = cmd.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn every_subcommand_has_help() {
+    for sub in ["train", "export", "fixtures", "synth", "eval-bundle"] {
+        let text = run_ok(&[sub, "--help"], &[]);
+        assert!(text.contains("--"), "{sub} --help: {text}");
+    }
+    let text = run_ok(&["synth", "--help"], &[]);
+    for knob in [
+        "--contrast-drop",
+        "--light-share",
+        "--label-noise",
+        "--seed",
+        "--no-bias",
+    ] {
+        assert!(text.contains(knob), "synth --help lacks {knob}");
+    }
+}
+
+/// SynthDerm's stratified bundle: exactly balanced cells, and the same bytes on every run.
+#[test]
+fn eval_bundle_from_synthderm_is_balanced_and_deterministic() {
+    let dir = temp_dir("bundle");
+    let (a, b) = (dir.join("a"), dir.join("b"));
+    for d in [&a, &b] {
+        let text = run_ok(&["eval-bundle", "--per-cell", "3", "--out-dir", "{}"], &[d]);
+        assert!(
+            text.contains("36 images") && text.contains("gzipped"),
+            "{text}"
+        );
+    }
+    let bytes = std::fs::read(a.join("synthderm-test.safetensors")).unwrap();
+    let bundle = fairscreen_core::read_eval_bundle(&bytes).unwrap();
+    let other = fairscreen_core::read_eval_bundle(
+        &std::fs::read(b.join("synthderm-test.safetensors")).unwrap(),
+    )
+    .unwrap();
+    // Identical data (the cards differ only in the recorded command's output path).
+    assert_eq!(bundle.card.data_sha256, other.card.data_sha256);
+    assert!(bundle.images == other.images && bundle.labels == other.labels);
+    assert_eq!(bundle.len(), 36);
+    let cells = bundle.cell_counts();
+    assert_eq!(cells.len(), 12);
+    assert!(cells.iter().all(|c| c.count == 3), "{cells:?}");
+    assert_eq!(bundle.class_counts(), vec![12, 12, 12]);
+    assert_eq!(bundle.card.seed, Some(123));
+    assert!(bundle.card.source.contains("synthderm-1"));
+    let index: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(a.join("index.json")).unwrap()).unwrap();
+    assert_eq!(index["assets"][0]["sha256"], sha256_hex(&bytes));
+}
+
+/// `synth` writes the labelled-folder layout; `eval-bundle --from-folder` and
+/// `train --dataset folder` read it back.
+#[test]
+fn a_synth_folder_feeds_eval_bundle_and_training() {
+    let dir = temp_dir("folder");
+    let data = dir.join("data");
+    let sheet = dir.join("sheet.png");
+    let text = run_ok(
+        &[
+            "synth",
+            "--split",
+            "test",
+            "--count",
+            "30",
+            "--seed",
+            "77",
+            "--out",
+            "{}",
+            "--contact-sheet",
+            "{}",
+            "--sheet-side",
+            "32",
+        ],
+        &[&data, &sheet],
+    );
+    assert!(text.contains("wrote 30 images"), "{text}");
+    let png = image::open(&sheet).unwrap();
+    assert_eq!(
+        (png.width(), png.height()),
+        (6 * (2 * 32 + 4) + 4, 3 * (32 + 4) + 4)
+    );
+    let csv = std::fs::read_to_string(data.join("labels.csv")).unwrap();
+    let rows: Vec<&str> = csv.lines().skip(1).collect();
+    assert_eq!(rows.len(), 30);
+
+    let out = dir.join("eval");
+    run_ok(
+        &[
+            "eval-bundle",
+            "--from-folder",
+            "{}",
+            "--name",
+            "mine",
+            "--out-dir",
+            "{}",
+        ],
+        &[&data, &out],
+    );
+    let bundle =
+        fairscreen_core::read_eval_bundle(&std::fs::read(out.join("mine.safetensors")).unwrap())
+            .unwrap();
+    assert_eq!(bundle.len(), 30);
+    for (i, row) in rows.iter().enumerate() {
+        let f: Vec<&str> = row.split(',').collect();
+        let label = bundle
+            .card
+            .class_names
+            .iter()
+            .position(|c| c == f[1])
+            .unwrap();
+        assert_eq!(bundle.labels[i] as usize, label, "row {i}");
+        assert_eq!(bundle.skin_types[i].to_string(), f[2], "row {i}");
+        assert_eq!(
+            ["female", "male"][bundle.sexes[i] as usize],
+            f[3],
+            "row {i}"
+        );
+        // The PNG written by `synth` is the image in the bundle (64 px, no resampling).
+        let img = image::open(data.join(f[0])).unwrap().to_rgb8();
+        assert_eq!(img.as_raw().as_slice(), bundle.image(i), "row {i}");
+    }
+
+    let ck = dir.join("ck/m");
+    let text = run_ok(
+        &[
+            "train",
+            "--dataset",
+            "folder",
+            "--train-dir",
+            "{}",
+            "--val-dir",
+            "{}",
+            "--out",
+            "{}",
+            "--epochs",
+            "1",
+            "--batch-size",
+            "10",
+        ],
+        &[&data, &data, &ck],
+    );
+    assert!(text.contains("validation (30 images)"), "{text}");
+    let meta: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(ck.with_extension("json")).unwrap()).unwrap();
+    assert!(
+        meta["training"]["data"]
+            .as_str()
+            .unwrap()
+            .contains("labelled folder"),
+        "{meta}"
+    );
+    assert_eq!(meta["training"]["train_images"], 30);
+}
+
+#[test]
+fn a_dataset_without_its_paths_fails_clearly() {
+    let out = bin()
+        .args(["train", "--dataset", "isic2019", "--epochs", "1"])
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("needs --train-csv"), "{err}");
 }

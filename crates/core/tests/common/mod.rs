@@ -70,3 +70,21 @@ pub fn values<const D: usize>(t: Tensor<D>) -> Vec<f32> {
         .unwrap()
         .to_vec()
 }
+
+/// Splits a file into (header JSON, data section).
+pub fn split(bytes: &[u8]) -> (serde_json::Map<String, serde_json::Value>, Vec<u8>) {
+    let n = u64::from_le_bytes(bytes[..8].try_into().unwrap()) as usize;
+    (
+        serde_json::from_slice(&bytes[8..8 + n]).unwrap(),
+        bytes[8 + n..].to_vec(),
+    )
+}
+
+/// Rebuilds a file from a header and data, with a correct length prefix.
+pub fn join(header: &serde_json::Map<String, serde_json::Value>, data: &[u8]) -> Vec<u8> {
+    let h = serde_json::to_vec(header).unwrap();
+    let mut out = (h.len() as u64).to_le_bytes().to_vec();
+    out.extend_from_slice(&h);
+    out.extend_from_slice(data);
+    out
+}
