@@ -4,12 +4,14 @@
 use std::rc::Rc;
 
 use fairscreen_core::infer::LoadedModel;
+use fairscreen_core::metrics::{bundle_reports, FairnessReport, ReportOptions};
 use fairscreen_core::{DataCard, EvalBundle, ModelCard};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use crate::components::{
-    BackendBadge, DataCardView, ErrorBanner, ExitStrip, ModelCardView, Prediction, UploadZone,
+    BackendBadge, Dashboard, DataCardView, ErrorBanner, ExitStrip, ModelCardView, Prediction,
+    UploadZone,
 };
 use crate::runtime::{self, BackendInfo};
 
@@ -68,6 +70,39 @@ impl EvalStatus {
     }
 }
 
+/// The fairness audit of the evaluation subset (mirrored in `#dashboard[data-state]`).
+#[derive(Clone, Debug, PartialEq)]
+pub enum AuditStatus {
+    /// Not run yet.
+    Idle,
+    /// Running the model over the subset: images done of the total.
+    Running(usize, usize),
+    /// Reports for the current θ.
+    Ready(std::sync::Arc<Vec<FairnessReport>>),
+    /// Failed: why.
+    Failed(String),
+}
+
+impl AuditStatus {
+    /// The `data-state` attribute value.
+    pub fn state(&self) -> &'static str {
+        match self {
+            AuditStatus::Idle => "idle",
+            AuditStatus::Running(..) => "running",
+            AuditStatus::Ready(_) => "ready",
+            AuditStatus::Failed(_) => "error",
+        }
+    }
+}
+
+/// Bootstrap settings of the in-browser audit (the same as `fairscreen-train audit`'s defaults).
+pub fn audit_options() -> ReportOptions {
+    ReportOptions::default()
+}
+
+/// Per sample, per exit, the logits of every class.
+pub type ExitLogits = Vec<Vec<Vec<f32>>>;
+
 /// The latest classified photo: its name and every exit's logits.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Classified {
@@ -100,6 +135,12 @@ pub struct AppState {
     pub eval: RwSignal<EvalStatus>,
     /// The decoded evaluation subset (not reactive; lives on this thread).
     pub bundle: StoredValue<Option<Rc<EvalBundle>>, LocalStorage>,
+    /// The audit's state and reports.
+    pub audit: RwSignal<AuditStatus>,
+    /// The model's exit logits on every evaluation image (reused when θ moves).
+    pub audit_logits: StoredValue<Option<Rc<ExitLogits>>, LocalStorage>,
+    /// Index of the grouping shown in the dashboard.
+    pub grouping: RwSignal<usize>,
 }
 
 impl AppState {
@@ -115,7 +156,50 @@ impl AppState {
             model: StoredValue::new_local(None),
             eval: RwSignal::new(EvalStatus::Waiting),
             bundle: StoredValue::new_local(None),
+            audit: RwSignal::new(AuditStatus::Idle),
+            audit_logits: StoredValue::new_local(None),
+            grouping: RwSignal::new(0),
         }
+    }
+
+    /// Runs the model over the whole evaluation subset on the active backend (batched, with
+    /// progress), then computes the fairness reports in the browser.
+    pub fn run_audit(self) {
+        let (Some(model), Some(bundle)) = (self.model.get_value(), self.bundle.get_value()) else {
+            self.audit.set(AuditStatus::Failed(
+                "the model and the evaluation subset must be loaded first".into(),
+            ));
+            return;
+        };
+        if matches!(self.audit.get_untracked(), AuditStatus::Running(..)) {
+            return;
+        }
+        self.audit.set(AuditStatus::Running(0, bundle.len()));
+        spawn_local(async move {
+            let outcome = runtime::bundle_logits(&model, &bundle, |done, total| {
+                self.audit.set(AuditStatus::Running(done, total))
+            })
+            .await;
+            match outcome {
+                Ok(logits) => {
+                    self.audit_logits.set_value(Some(Rc::new(logits)));
+                    self.recompute_audit();
+                }
+                Err(e) => self.audit.set(AuditStatus::Failed(e)),
+            }
+        });
+    }
+
+    /// Recomputes the reports from the cached logits at the current θ (no inference).
+    pub fn recompute_audit(self) {
+        let (Some(bundle), Some(logits)) = (self.bundle.get_value(), self.audit_logits.get_value())
+        else {
+            return;
+        };
+        let theta = self.theta.get_untracked();
+        let reports = bundle_reports(&bundle, &logits, theta, &audit_options());
+        self.audit
+            .set(AuditStatus::Ready(std::sync::Arc::new(reports)));
     }
 
     /// Fetches, verifies and decodes the bundled evaluation subset; a failure is shown and
@@ -246,6 +330,7 @@ pub fn App() -> impl IntoView {
             <Prediction />
             <ExitStrip />
             <ModelCardView />
+            <Dashboard />
             <DataCardView />
         </main>
     }

@@ -4,7 +4,8 @@ use fairscreen_core::exit::{argmax, exit_policy, softmax};
 use fairscreen_core::{ComputeCost, DataCard};
 use leptos::prelude::*;
 
-use crate::app::{AppState, EvalStatus, Status};
+use crate::app::{audit_options, AppState, AuditStatus, EvalStatus, Status};
+use fairscreen_core::metrics::FairnessReport;
 
 fn state() -> AppState {
     expect_context::<AppState>()
@@ -108,7 +109,8 @@ pub fn UploadZone() -> impl IntoView {
         <label class="theta">
             "Early-exit threshold θ: "
             <input id="theta" type="range" min="0.3" max="0.999" step="0.001"
-                prop:value=move || s.theta.get().to_string() on:input=on_theta />
+                prop:value=move || s.theta.get().to_string() on:input=on_theta
+                on:change=move |_| s.recompute_audit() />
             <output>{move || format!("{:.3}", s.theta.get())}</output>
         </label>
         <p class="hint">
@@ -421,5 +423,161 @@ fn data_card_body(c: &DataCard, bytes: usize) -> impl IntoView {
             <table class="metrics">{settings}</table>
         </details>
         <p class="disclaimer">{c.disclaimer.clone()}</p>
+    }
+}
+
+/// Definitions shown next to the gap metrics (papers.md §1 and §6).
+const DEFINITIONS: [(&str, &str, &str); 11] = [
+    ("worst_group_accuracy", "worst-group accuracy", "the lowest accuracy of any group"),
+    ("accuracy_gap", "accuracy gap", "highest minus lowest group accuracy"),
+    ("worst_group_auc", "worst-group AUC", "the lowest AUC (one-vs-rest macro) of any group"),
+    ("auc_gap", "AUC gap", "highest minus lowest group AUC"),
+    ("fme/eopp0_abs", "EOpp0 (abs)", "mean over classes of |TNR(group 0) − TNR(group 1)| (FME/SCP code; two groups only)"),
+    ("fme/eopp1_abs", "EOpp1 (abs)", "mean over classes of |TPR(group 0) − TPR(group 1)| (FME/SCP code; two groups only)"),
+    ("fme/eodds_abs", "EOdd (abs)", "mean over classes of |ΔTPR + ΔFPR| / 2 — the absolute value of the sum, as the FME/SCP code (opposite gaps cancel)"),
+    ("fme/dp_abs", "DP (abs)", "sum over classes of |P(ŷ = c | group 0) − P(ŷ = c | group 1)|"),
+    ("fairlearn/demographic_parity_difference", "demographic parity difference", "fairlearn: max − min over groups of the selection rate (one-vs-rest, averaged over classes)"),
+    ("fairlearn/equalized_odds_difference", "equalized odds difference", "fairlearn (worst case): max of the TPR and FPR differences between groups (one-vs-rest, averaged over classes)"),
+    ("fairlearn/equal_opportunity_difference", "equal opportunity difference", "fairlearn: max − min over groups of the TPR (one-vs-rest, averaged over classes)"),
+];
+
+fn interval_text(r: &FairnessReport, key: &str, v: f64) -> String {
+    match r.intervals.get(key) {
+        Some(i) => format!("{v:.3} [{:.3}, {:.3}]", i.lo, i.hi),
+        None => format!("{v:.3}"),
+    }
+}
+
+/// A horizontal bar (0–1) with the bootstrap interval as a whisker.
+fn ci_bar(r: &FairnessReport, key: String, v: f64) -> impl IntoView {
+    let i = r.intervals.get(&key).copied();
+    let whisker = i.map(|i| {
+        format!(
+            "left: {:.1}%; width: {:.1}%",
+            100.0 * i.lo,
+            (100.0 * (i.hi - i.lo)).max(0.3)
+        )
+    });
+    view! {
+        <div class="cibar" data-key=key.clone() data-value=v.to_string()>
+            <div class="fill" style=format!("width: {:.1}%", 100.0 * v)></div>
+            {whisker.map(|w| view! { <div class="whisker" style=w></div> })}
+        </div>
+        <span class="cival">{interval_text(r, &key, v)}</span>
+    }
+}
+
+fn report_view(r: &FairnessReport) -> impl IntoView {
+    let rows = std::iter::once(&r.overall)
+        .chain(&r.groups)
+        .map(|g| {
+            let prefix = if g.name == "all" {
+                "overall".to_string()
+            } else {
+                format!("group/{}", g.name)
+            };
+            let auc = g.auc.map(|a| interval_text(r, &format!("{prefix}/auc"), a));
+            view! {
+                <tr class:overall=g.name == "all" class:small=g.n < r.options.min_group_size>
+                    <th>{g.name.clone()}</th>
+                    <td class="n">{g.n}</td>
+                    <td class="acc">{ci_bar(r, format!("{prefix}/accuracy"), g.accuracy)}</td>
+                    <td>{interval_text(r, &format!("{prefix}/f1"), g.f1)}</td>
+                    <td>{auc.unwrap_or_else(|| "—".into())}</td>
+                </tr>
+            }
+        })
+        .collect::<Vec<_>>();
+    let gaps = DEFINITIONS
+        .iter()
+        .filter_map(|(key, label, def)| {
+            let v = *r.scalars.get(*key)?;
+            Some(view! {
+                <tr data-metric=*key>
+                    <td><details><summary>{*label}</summary><p class="hint">{*def}</p></details></td>
+                    <td class="num">{interval_text(r, key, v)}</td>
+                </tr>
+            })
+        })
+        .collect::<Vec<_>>();
+    let warnings = r
+        .warnings
+        .iter()
+        .map(|w| view! { <li>{w.clone()}</li> })
+        .collect::<Vec<_>>();
+    view! {
+        <table class="groups">
+            <tr><th>"group"</th><th>"n"</th><th>"accuracy (95 % interval)"</th><th>"macro F1"</th><th>"AUC"</th></tr>
+            {rows}
+        </table>
+        <ul class="warnings">{warnings}</ul>
+        <table class="gaps"><caption>"Gaps between groups (click a name for its definition)"</caption>{gaps}</table>
+    }
+}
+
+/// The fairness dashboard (`#dashboard`): runs the model over the bundled evaluation subset in
+/// this browser and shows per-group metrics with bootstrap intervals, gap metrics and warnings.
+#[component]
+pub fn Dashboard() -> impl IntoView {
+    let s = state();
+    let can_run = move || {
+        matches!(s.eval.get(), EvalStatus::Ready(..))
+            && matches!(s.status.get(), Status::Ready | Status::Done)
+            && !matches!(s.audit.get(), AuditStatus::Running(..))
+    };
+    let report_json = move || match s.audit.get() {
+        AuditStatus::Ready(r) => serde_json::to_string(&*r).unwrap_or_default(),
+        _ => String::new(),
+    };
+    let opts = audit_options();
+    let body = move || {
+        match s.audit.get() {
+        AuditStatus::Idle => view! {
+            <p>"Runs the model on every image of the evaluation subset, here on your device, and computes accuracy and fairness statistics per skin type and sex."</p>
+        }
+        .into_any(),
+        AuditStatus::Running(done, total) => view! {
+            <p>{format!("Running the model on the evaluation subset: {done} / {total} images")}</p>
+            <progress id="audit-progress" max=total.to_string() value=done.to_string()></progress>
+        }
+        .into_any(),
+        AuditStatus::Failed(e) => view! { <p class="error" id="audit-error">{e}</p> }.into_any(),
+        AuditStatus::Ready(reports) => {
+            let tabs = reports
+                .iter()
+                .enumerate()
+                .map(|(i, r)| {
+                    view! {
+                        <button class="tab" class:active=move || s.grouping.get() == i
+                            data-grouping=i.to_string()
+                            on:click=move |_| s.grouping.set(i)>{r.attribute.clone()}</button>
+                    }
+                })
+                .collect::<Vec<_>>();
+            let shown = move || {
+                let i = s.grouping.get().min(reports.len().saturating_sub(1));
+                reports.get(i).map(report_view)
+            };
+            view! {
+                <p class="hint">{format!(
+                    "Computed in this browser at θ = {:.3} (the exits' policy decides each prediction). Intervals: {} % bootstrap, {} resamples stratified by group, seed {}.",
+                    s.theta.get_untracked(), (opts.level * 100.0).round(), opts.bootstrap, opts.seed)}</p>
+                <div class="tabs">{tabs}</div>
+                {shown}
+            }
+            .into_any()
+        }
+    }
+    };
+    view! {
+        <section id="dashboard" class="panel" data-state=move || s.audit.get().state()
+            data-report=report_json>
+            <h2>"Fairness on the evaluation subset"</h2>
+            <button id="run-audit" prop:disabled=move || !can_run() on:click=move |_| s.run_audit()>
+                {move || if matches!(s.audit.get(), AuditStatus::Ready(_)) { "Run again" } else { "Compute fairness statistics" }}
+            </button>
+            {body}
+            <p class="disclaimer">"Statistics of a model trained and evaluated on generated images: they show how it treats these synthetic groups, not how it would treat real patients."</p>
+        </section>
     }
 }

@@ -275,3 +275,38 @@ pub async fn classify(model: &LoadedModel, bytes: &[u8]) -> Result<BatchLogits, 
     }
     Ok(logits)
 }
+
+/// Per-sample exit logits of `model` on every image of `bundle`, in batches on the active
+/// backend; `progress(done, total)` after each batch, with the browser free to paint in between.
+pub async fn bundle_logits(
+    model: &LoadedModel,
+    bundle: &EvalBundle,
+    mut progress: impl FnMut(usize, usize),
+) -> Result<Vec<Vec<Vec<f32>>>, String> {
+    let config = &model.card.config;
+    if bundle.card.side as usize != config.input_size {
+        return Err(format!(
+            "the evaluation images are {} px but the model needs {} px",
+            bundle.card.side, config.input_size
+        ));
+    }
+    if bundle.card.class_names != config.class_names {
+        return Err("the evaluation subset's classes differ from the model's".into());
+    }
+    const BATCH: usize = 48;
+    let mut out = Vec::with_capacity(bundle.len());
+    for start in (0..bundle.len()).step_by(BATCH) {
+        let end = (start + BATCH).min(bundle.len());
+        let inputs: Vec<Vec<f32>> = (start..end)
+            .map(|i| fairscreen_core::preprocess::to_input(&bundle.rgb_image(i), config))
+            .collect();
+        let logits = model.logits_async(&inputs).await?;
+        if logits.exits.iter().flatten().any(|v| !v.is_finite()) {
+            return Err("the model produced non-finite logits on this backend".into());
+        }
+        out.extend((0..logits.batch).map(|i| logits.sample(i)));
+        progress(end, bundle.len());
+        yield_to_browser().await;
+    }
+    Ok(out)
+}

@@ -422,3 +422,77 @@ fn a_damaged_evaluation_bundle_is_refused_and_screening_still_works() {
     wait_run(&s, 1);
     assert!(s.attr("#result", "data-prediction").is_some());
 }
+
+/// The dashboard's report, computed in the browser (CPU backend), equals the native report for
+/// the same model, subset and θ: every scalar and every bootstrap bound within 1e-6.
+#[test]
+fn the_dashboard_report_equals_the_native_report() {
+    use fairscreen_core::metrics::{bundle_reports, FairnessReport, ReportOptions};
+    let _guard = BROWSER.lock().unwrap_or_else(|e| e.into_inner());
+    let model = shipped_model();
+    let bundle = shipped_bundle();
+    let (s, _server) = open_app(false);
+    assert_eq!(wait_eval(&s), "ready");
+    s.script("document.getElementById('run-audit').click();");
+    let state = s.wait_for("the dashboard to compute", Duration::from_secs(600), |s| {
+        s.attr("#dashboard", "data-state")
+            .filter(|st| st == "ready" || st == "error")
+    });
+    assert_eq!(state, "ready", "{}", s.text("#dashboard"));
+    let page: Vec<FairnessReport> =
+        serde_json::from_str(&s.attr("#dashboard", "data-report").unwrap()).unwrap();
+
+    let mut logits = Vec::new();
+    for start in (0..bundle.len()).step_by(64) {
+        let inputs: Vec<Vec<f32>> = (start..(start + 64).min(bundle.len()))
+            .map(|i| {
+                fairscreen_core::preprocess::to_input(&bundle.rgb_image(i), &model.card.config)
+            })
+            .collect();
+        let l = model.logits(&inputs).unwrap();
+        logits.extend((0..l.batch).map(|i| l.sample(i)));
+    }
+    let native = bundle_reports(
+        &bundle,
+        &logits,
+        model.card.default_theta,
+        &ReportOptions::default(),
+    );
+    assert_eq!(page.len(), native.len());
+    let mut worst = 0.0f64;
+    for (p, n) in page.iter().zip(&native) {
+        assert_eq!(p.attribute, n.attribute);
+        assert_eq!(p.warnings, n.warnings);
+        assert_eq!(
+            p.groups.iter().map(|g| g.n).collect::<Vec<_>>(),
+            n.groups.iter().map(|g| g.n).collect::<Vec<_>>()
+        );
+        assert_eq!(p.scalars.len(), n.scalars.len(), "{}", p.attribute);
+        for (k, v) in &n.scalars {
+            let d = (p.scalars[k] - v).abs();
+            worst = worst.max(d);
+            assert!(
+                d <= 1e-6,
+                "{} {k}: page {} vs native {v}",
+                p.attribute,
+                p.scalars[k]
+            );
+            let (pi, ni) = (p.intervals[k], n.intervals[k]);
+            assert!(
+                (pi.lo - ni.lo).abs() <= 1e-6 && (pi.hi - ni.hi).abs() <= 1e-6,
+                "{} {k}: interval {pi:?} vs {ni:?}",
+                p.attribute
+            );
+        }
+    }
+    println!("dashboard: worst |Δ| page vs native over all scalars = {worst:e}");
+    // Six-way skin grouping: the tab switches the table.
+    s.script("document.querySelector('button[data-grouping=\"1\"]').click();");
+    s.wait_for("the six-way table", Duration::from_secs(10), |s| {
+        s.text("#dashboard table.groups")
+            .contains("Fitzpatrick VI")
+            .then_some(())
+    });
+    s.script("document.getElementById('dashboard').scrollIntoView();");
+    s.screenshot(&repo().join("target/e2e/dashboard.png"));
+}

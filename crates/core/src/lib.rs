@@ -1,11 +1,12 @@
 //! FairScreen core: the multi-exit CNN, early-exit policy, model file and evaluation bundle formats,
-//! and preprocessing.
+//! fairness metrics, and preprocessing.
 //! No I/O: the native trainer and the browser app share every function here.
 
 pub mod bundle;
 pub mod exit;
 pub mod format;
 pub mod infer;
+pub mod metrics;
 pub mod model;
 pub mod preprocess;
 

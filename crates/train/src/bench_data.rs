@@ -254,7 +254,7 @@ pub fn cmd_eval_bundle(a: EvalBundleArgs) -> Result<()> {
     let command = invocation();
     let bundle = match &a.from_folder {
         None => synth_bundle(&a, side, command)?,
-        Some(dir) => folder_bundle(&a, dir, side, command)?,
+        Some(dir) => folder_bundle(dir, side, &a.name, command)?,
     };
     let bytes = write_eval_bundle(&bundle)?;
     std::fs::create_dir_all(&a.out_dir)?;
@@ -337,10 +337,11 @@ fn synth_bundle(a: &EvalBundleArgs, side: u32, command: String) -> Result<EvalBu
     Ok(b)
 }
 
-fn folder_bundle(a: &EvalBundleArgs, dir: &Path, side: u32, command: String) -> Result<EvalBundle> {
+/// An evaluation bundle (in memory) from a labelled folder, images resized to `side`.
+pub fn folder_bundle(dir: &Path, side: u32, name: &str, command: String) -> Result<EvalBundle> {
     let index = read_labelled_folder(dir, None, OnBadRow::Fail)?;
     let pb = progress(index.items.len() as u64, "reading");
-    let mut b = empty_bundle(&a.name, side, index.class_names.clone());
+    let mut b = empty_bundle(name, side, index.class_names.clone());
     for (i, item) in index.items.iter().enumerate() {
         let img = fairscreen_datasets::load_image(&item.path, side)
             .map_err(|e| anyhow::anyhow!("{}: {e}", item.path.display()))?;

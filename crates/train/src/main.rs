@@ -1,5 +1,6 @@
 //! `fairscreen-train`: trains the multi-exit models the app ships and exports them as model files.
 
+mod audit;
 mod bench_data;
 mod train;
 
@@ -44,6 +45,8 @@ enum Command {
     Synth(bench_data::SynthArgs),
     /// Build the evaluation bundle the app ships (from SynthDerm or a labelled folder).
     EvalBundle(bench_data::EvalBundleArgs),
+    /// Fairness report of a model on a dataset, or of any model's predictions (CSV).
+    Audit(audit::AuditArgs),
 }
 
 #[derive(clap::Args)]
@@ -475,5 +478,6 @@ fn main() -> Result<()> {
         Command::Fixtures(a) => cmd_fixtures(a),
         Command::Synth(a) => bench_data::cmd_synth(a),
         Command::EvalBundle(a) => bench_data::cmd_eval_bundle(a),
+        Command::Audit(a) => audit::cmd_audit(a),
     }
 }

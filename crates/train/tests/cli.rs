@@ -333,3 +333,112 @@ fn a_dataset_without_its_paths_fails_clearly() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("needs --train-csv"), "{err}");
 }
+
+/// `audit --predictions`: papers.md §1.2 vector A as a CSV reproduces the reference numbers.
+#[test]
+fn audit_of_a_predictions_csv_reproduces_vector_a() {
+    let dir = temp_dir("audit-csv");
+    let y = [0, 0, 0, 1, 1, 1, 2, 2, 2, 0, 0, 0, 1, 1, 1, 2, 2, 2, 2, 1];
+    let yhat = [0, 0, 1, 1, 1, 2, 2, 2, 0, 0, 0, 1, 1, 0, 1, 2, 1, 1, 2, 1];
+    let names = ["nevus", "melanoma", "other"];
+    let mut csv = String::from("label,prediction,site\n");
+    for i in 0..20 {
+        csv.push_str(&format!(
+            "{},{},{}\n",
+            names[y[i]],
+            names[yhat[i]],
+            if i < 10 { "a" } else { "b" }
+        ));
+    }
+    let path = dir.join("preds.csv");
+    std::fs::write(&path, csv).unwrap();
+    let out = dir.join("report.json");
+    let text = run_ok(
+        &[
+            "audit",
+            "--predictions",
+            "{}",
+            "--bootstrap",
+            "50",
+            "--out",
+            "{}",
+        ],
+        &[&path, &out],
+    );
+    assert!(
+        text.contains("== site ==") && text.contains("fme/eodds_abs"),
+        "{text}"
+    );
+    let reports: serde_json::Value = serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
+    let r = &reports[0];
+    assert_eq!(r["attribute"], "site");
+    // Classes are sorted names: melanoma, nevus, other — a relabelling, which the metrics ignore.
+    let near = |key: &str, want: f64| {
+        let got = r["scalars"][key].as_f64().unwrap();
+        assert!((got - want).abs() < 1e-6, "{key} = {got}, want {want}");
+    };
+    near("overall/accuracy", 0.65);
+    near("overall/f1", 0.652778);
+    near("group/a/accuracy", 0.7);
+    near("group/b/f1", 0.588889);
+    near("fme/eopp0_abs", 0.180556);
+    near("fme/eopp1_abs", 0.166667);
+    near("fme/eodds_abs", 0.173611);
+    near("fme/dp_abs", 0.6);
+    assert!(r["intervals"]["fme/eodds_abs"]["lo"].as_f64().unwrap() <= 0.173611);
+}
+
+/// `audit --model --data`: the shipped model on a small SynthDerm bundle gives the four
+/// standard groupings.
+#[test]
+fn audit_of_the_shipped_model_on_a_bundle() {
+    let dir = temp_dir("audit-model");
+    run_ok(
+        &["eval-bundle", "--per-cell", "2", "--out-dir", "{}"],
+        &[&dir],
+    );
+    let model = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../www/models/tiny-me.safetensors");
+    let out = dir.join("r.json");
+    let text = run_ok(
+        &[
+            "audit",
+            "--model",
+            "{}",
+            "--data",
+            "{}",
+            "--bootstrap",
+            "0",
+            "--theta",
+            "0.9",
+            "--out",
+            "{}",
+        ],
+        &[&model, &dir.join("synthderm-test.safetensors"), &out],
+    );
+    assert!(
+        text.contains("(24 images), early exit at θ = 0.9"),
+        "{text}"
+    );
+    let reports: serde_json::Value = serde_json::from_slice(&std::fs::read(&out).unwrap()).unwrap();
+    let attrs: Vec<&str> = reports
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["attribute"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        attrs,
+        [
+            "skin type (I–III / IV–VI)",
+            "skin type (Fitzpatrick I–VI)",
+            "sex",
+            "skin type (I–III / IV–VI) × sex"
+        ]
+    );
+    assert_eq!(reports[1]["groups"].as_array().unwrap().len(), 6);
+    assert_eq!(reports[1]["groups"][5]["n"], 4);
+    // 4 images per Fitzpatrick type is below the default minimum of 30: every group is warned about.
+    assert_eq!(reports[1]["warnings"].as_array().unwrap().len(), 6);
+    let err = bin().args(["audit", "--model", "x"]).output().unwrap();
+    assert!(String::from_utf8_lossy(&err.stderr).contains("give either --model FILE --data PATH"));
+}
