@@ -6,6 +6,7 @@ pub mod bundle;
 pub mod exit;
 pub mod format;
 pub mod infer;
+pub mod kernel_dependence;
 pub mod metrics;
 pub mod model;
 pub mod preprocess;
