@@ -136,7 +136,11 @@ impl fmt::Display for DatasetError {
                 file.display()
             ),
             Self::Row(p) => write!(f, "{p}"),
-            Self::Empty { file } => write!(f, "{}: no usable rows", file.display()),
+            Self::Empty { file } => write!(
+                f,
+                "{}: no usable rows (no data rows, or every row was dropped)",
+                file.display()
+            ),
         }
     }
 }
@@ -169,6 +173,11 @@ impl Table {
                 })
             })?
             .clone();
+        if headers.iter().all(|h| h.trim().is_empty()) {
+            return Err(DatasetError::Empty {
+                file: file.to_path_buf(),
+            });
+        }
         let columns = headers
             .iter()
             .enumerate()
@@ -176,22 +185,20 @@ impl Table {
             .collect();
         let mut rows = Vec::new();
         for (k, rec) in reader.records().enumerate() {
-            let line = rec
-                .as_ref()
-                .ok()
-                .and_then(|r| r.position())
-                .map(|p| p.line() as usize)
-                .unwrap_or(k + 2);
+            // The csv reader knows where each record (or broken record) starts, which stays
+            // right when quoted fields span lines; `k + 2` is only a fallback.
+            let position = match &rec {
+                Ok(r) => r.position(),
+                Err(e) => e.position(),
+            };
+            let line = position.map_or(k + 2, |p| p.line() as usize);
             let rec = rec.map_err(|e| match e.kind() {
                 csv::ErrorKind::UnequalLengths {
                     expected_len, len, ..
                 } => format!("{len} fields, the header has {expected_len}"),
+                csv::ErrorKind::Utf8 { .. } => "the row is not valid UTF-8 text".to_string(),
                 _ => e.to_string(),
             });
-            let line = match &rec {
-                Ok(_) => line,
-                Err(_) => k + 2,
-            };
             rows.push((line, rec));
         }
         Ok(Self {
@@ -278,6 +285,17 @@ fn parse_age(s: &str) -> Result<Option<u8>, String> {
     }
 }
 
+/// A whole age in years ("61" or "61.0"), for the labelled-folder layout.
+fn parse_whole_age(s: &str) -> Result<Option<u8>, String> {
+    if s.is_empty() {
+        return Ok(None);
+    }
+    match whole_number(s) {
+        Some(v @ 0..=120) => Ok(Some(v as u8)),
+        _ => Err(format!("age '{s}' is not a whole number of years in 0–120")),
+    }
+}
+
 fn parse_skin_type(s: &str) -> Result<Option<u8>, String> {
     if s.is_empty() {
         return Ok(None);
@@ -285,6 +303,17 @@ fn parse_skin_type(s: &str) -> Result<Option<u8>, String> {
     match s.parse::<f64>() {
         Ok(v) if v.fract() == 0.0 && (1.0..=6.0).contains(&v) => Ok(Some(v as u8)),
         _ => Err(format!("skin type '{s}' is not a Fitzpatrick type 1–6")),
+    }
+}
+
+/// An integer written as "3" or "3.0" (pandas writes float columns with a decimal point).
+fn whole_number(s: &str) -> Option<i64> {
+    if let Ok(v) = s.parse::<i64>() {
+        return Some(v);
+    }
+    match s.parse::<f64>() {
+        Ok(v) if v.is_finite() && v.fract() == 0.0 && v.abs() < 1e9 => Some(v as i64),
+        _ => None,
     }
 }
 
@@ -323,6 +352,16 @@ pub fn read_isic2019(
     let fitz_col = table.columns.get("fitzpatrick").copied();
     let mut report = ReadReport::default();
     let items = read_rows(&table, on_bad, &mut report, |rec, line, report| {
+        // Rows without sex are filtered out before anything else, as the FME/SCP code does.
+        let sex = match field(rec, Some(sex_col)) {
+            "" => {
+                report.dropped_no_sex += 1;
+                return Ok(None);
+            }
+            "female" => 0,
+            "male" => 1,
+            other => return Err(format!("sex '{other}' is not 'female', 'male' or empty")),
+        };
         let mut hot = Vec::new();
         for (k, c) in class_cols.iter().enumerate() {
             if one_hot(field(rec, Some(*c)))? {
@@ -336,15 +375,6 @@ pub fn read_isic2019(
                 hot.len()
             ));
         }
-        let sex = match field(rec, Some(sex_col)) {
-            "" => {
-                report.dropped_no_sex += 1;
-                return Ok(None);
-            }
-            "female" => 0,
-            "male" => 1,
-            other => return Err(format!("sex '{other}' is not 'female', 'male' or empty")),
-        };
         let age = parse_age(field(rec, age_col))?;
         let skin_type = parse_skin_type(field(rec, fitz_col))?;
         if skin_type.is_none() {
@@ -412,8 +442,8 @@ pub fn read_fitzpatrick17k(
         let from_high = match high_col {
             Some(c) => {
                 let h = field(rec, Some(c));
-                Some(match h.parse::<usize>() {
-                    Ok(v) if v < 3 => v,
+                Some(match whole_number(h) {
+                    Some(v @ 0..=2) => v as usize,
                     _ => return Err(format!("'high' label '{h}' is not 0, 1 or 2")),
                 })
             }
@@ -427,11 +457,11 @@ pub fn read_fitzpatrick17k(
                 ))
             }
             (Some(a), _) | (None, Some(a)) => a,
-            (None, None) => unreachable!("one of the columns is required"),
+            (None, None) => return Err("no 'three_partition_label' or 'high' column".into()),
         };
         let f = field(rec, Some(fitz_col));
-        let (skin_type, group) = match f.parse::<i32>() {
-            Ok(-1) => {
+        let (skin_type, group) = match whole_number(f) {
+            Some(-1) => {
                 report.unknown_skin_type += 1;
                 match unknown {
                     UnknownFitzpatrick::Drop => {
@@ -441,7 +471,7 @@ pub fn read_fitzpatrick17k(
                     UnknownFitzpatrick::DarkGroup => (None, Some(1)),
                 }
             }
-            Ok(t @ 1..=6) => (Some(t as u8), skin_group(Some(t as u8))),
+            Some(t @ 1..=6) => (Some(t as u8), skin_group(Some(t as u8))),
             _ => return Err(format!("fitzpatrick '{f}' is not −1 or a type 1–6")),
         };
         let hash = match field(rec, hasher_col) {
@@ -523,17 +553,18 @@ pub fn read_labelled_folder(
         if skin_type.is_none() {
             report.unknown_skin_type += 1;
         }
-        let sex = match field(rec, sex_col).to_ascii_lowercase().as_str() {
+        let sex_text = field(rec, sex_col);
+        let sex = match sex_text.to_ascii_lowercase().as_str() {
             "" => None,
             "female" | "f" | "0" => Some(0),
             "male" | "m" | "1" => Some(1),
-            other => {
+            _ => {
                 return Err(format!(
-                    "sex '{other}' is not female/male (f/m, 0/1) or empty"
+                    "sex '{sex_text}' is not female/male (f/m, 0/1) or empty"
                 ))
             }
         };
-        let age = parse_age(field(rec, age_col))?;
+        let age = parse_whole_age(field(rec, age_col))?;
         let file = field(rec, Some(file_col));
         if file.is_empty() {
             return Err("empty 'file' field".into());

@@ -336,7 +336,10 @@ fn a_labelled_folder_reports_each_bad_row() {
     );
     assert_eq!(
         p[2],
-        (5, "age '200' is not a number of years in 0–120".to_string())
+        (
+            5,
+            "age '200' is not a whole number of years in 0–120".to_string()
+        )
     );
     assert_eq!(
         p[3],
@@ -387,4 +390,151 @@ fn images_load_resized_and_unreadable_ones_are_reported() {
     );
     let e = load_images(&d, 16, OnBadRow::Fail, |_, _| {}).unwrap_err();
     assert!(matches!(e, DatasetError::Row(ref p) if p.line == 3));
+}
+
+#[test]
+fn fitzpatrick17k_falls_back_to_high_and_md5hash_and_names_missing_columns() {
+    let root = temp_dir("fitz-fallback");
+    write_image(&root.join("m1.jpg"), [1, 1, 1]);
+    write_image(&root.join("m2.jpg"), [2, 2, 2]);
+    let csv = root.join("no_text.csv");
+    // No three_partition_label: the class comes from `high` ("2.0" as pandas may write it);
+    // an empty `hasher` falls back to `md5hash`.
+    std::fs::write(
+        &csv,
+        "md5hash,fitzpatrick,high,hasher\nm1,3,2.0,\nm2,-1,1,m2\nm1,2,3,\n",
+    )
+    .unwrap();
+    let d =
+        read_fitzpatrick17k(&csv, &root, UnknownFitzpatrick::DarkGroup, OnBadRow::Skip).unwrap();
+    let got: Vec<_> = d
+        .items
+        .iter()
+        .map(|i| (i.label, i.skin_type, i.skin_group, i.line))
+        .collect();
+    assert_eq!(got, vec![(2, Some(3), Some(0), 2), (1, None, Some(1), 3)]);
+    assert!(d.items[0].path.ends_with("m1.jpg"));
+    assert_eq!(d.report.rows, 3);
+    assert_eq!(d.report.kept, 2);
+    assert_eq!(d.report.problems.len(), 1);
+    assert_eq!(
+        d.report.problems[0].to_string(),
+        format!("{}:4: 'high' label '3' is not 0, 1 or 2", csv.display())
+    );
+
+    std::fs::write(&csv, "md5hash,high,hasher\nm1,2,m1\n").unwrap();
+    let e = read_fitzpatrick17k(&csv, &root, UnknownFitzpatrick::Drop, OnBadRow::Skip).unwrap_err();
+    assert_eq!(
+        e,
+        DatasetError::MissingColumn {
+            file: csv.clone(),
+            column: "fitzpatrick".into()
+        }
+    );
+    std::fs::write(&csv, "md5hash,fitzpatrick,hasher\nm1,2,m1\n").unwrap();
+    let e = read_fitzpatrick17k(&csv, &root, UnknownFitzpatrick::Drop, OnBadRow::Skip).unwrap_err();
+    assert!(
+        matches!(e, DatasetError::MissingColumn { ref column, .. } if column == "three_partition_label"),
+        "{e}"
+    );
+}
+
+#[test]
+fn fitzpatrick17k_all_unknown_dropped_is_empty() {
+    let rows = [fitz_row(0, "aaa", "-1", "benign", 0)];
+    let (csv, root) = fitz_fixture("fitz-empty", &rows);
+    let e = read_fitzpatrick17k(&csv, &root, UnknownFitzpatrick::Drop, OnBadRow::Skip).unwrap_err();
+    assert_eq!(e, DatasetError::Empty { file: csv.clone() });
+    assert!(e.to_string().contains("no usable rows"), "{e}");
+}
+
+#[test]
+fn a_labelled_folder_fails_on_its_first_bad_row() {
+    let dir = temp_dir("folder-fail");
+    write_image(&dir.join("a.png"), [9, 9, 9]);
+    std::fs::write(
+        dir.join("labels.csv"),
+        "label,file\nbenign,a.png\nmelanoma,a.png\nbenign,a.png\n",
+    )
+    .unwrap();
+    let names = vec!["benign".to_string(), "malignant".to_string()];
+    let e = read_labelled_folder(&dir, Some(&names), OnBadRow::Fail).unwrap_err();
+    assert_eq!(
+        e,
+        DatasetError::Row(fairscreen_datasets::RowProblem {
+            file: dir.join("labels.csv"),
+            line: 3,
+            message: "unknown class 'melanoma' (expected one of benign, malignant)".into(),
+        })
+    );
+    // An integer label must index the given class names.
+    std::fs::write(dir.join("labels.csv"), "file,label\na.png,0\na.png,2\n").unwrap();
+    let d = read_labelled_folder(&dir, Some(&names), OnBadRow::Skip).unwrap();
+    assert_eq!(d.items.len(), 1);
+    assert_eq!(d.items[0].label, 0);
+    assert_eq!(d.report.problems[0].line, 3);
+    // A zero-byte labels.csv has no rows at all.
+    std::fs::write(dir.join("labels.csv"), "").unwrap();
+    let e = read_labelled_folder(&dir, None, OnBadRow::Skip).unwrap_err();
+    assert!(matches!(e, DatasetError::Empty { .. }), "{e}");
+}
+
+#[test]
+fn line_numbers_count_quoted_fields_that_span_lines() {
+    let dir = temp_dir("folder-multiline");
+    write_image(&dir.join("a.png"), [9, 9, 9]);
+    std::fs::write(
+        dir.join("labels.csv"),
+        "file,label,note\na.png,benign,\"two\nlines\"\na.png,benign,x,extra\na.png,benign,\"a\nb\nc\"\nmissing.png,benign,y\n",
+    )
+    .unwrap();
+    let d = read_labelled_folder(&dir, None, OnBadRow::Skip).unwrap();
+    assert_eq!(
+        d.items.iter().map(|i| i.line).collect::<Vec<_>>(),
+        vec![2, 5]
+    );
+    let p: Vec<_> = d
+        .report
+        .problems
+        .iter()
+        .map(|p| (p.line, p.message.clone()))
+        .collect();
+    assert_eq!(p[0], (4, "4 fields, the header has 3".to_string()));
+    assert_eq!(p[1].0, 8);
+    assert!(p[1].1.contains("missing.png not found"), "{}", p[1].1);
+}
+
+#[test]
+fn isic2019_minimal_columns_with_integer_one_hot() {
+    let root = temp_dir("isic-min");
+    write_image(
+        &root.join("ISIC_2019_Training_Input").join("ISIC_1.jpg"),
+        [5, 5, 5],
+    );
+    let csv = root.join("min.csv");
+    // Only the required columns, in another order; one-hot written as integers. A row without
+    // sex is dropped before its other fields are checked.
+    std::fs::write(
+        &csv,
+        "SCC,VASC,DF,BKL,AK,BCC,NV,MEL,sex,image\n0,0,0,0,0,1,0,0,male,ISIC_1\n0,0,0,0,0,0,0,0,,ISIC_2\n0,0,0,0,0,0,0,0,female,ISIC_1\n",
+    )
+    .unwrap();
+    let d = read_isic2019(&csv, &root, OnBadRow::Skip).unwrap();
+    let got: Vec<_> = d
+        .items
+        .iter()
+        .map(|i| (i.label, i.sex, i.age, i.skin_type, i.skin_group))
+        .collect();
+    assert_eq!(got, vec![(2, Some(1), None, None, None)]);
+    assert_eq!(d.report.rows, 3);
+    assert_eq!(d.report.kept, 1);
+    assert_eq!(d.report.dropped_no_sex, 1);
+    assert_eq!(d.report.problems.len(), 1);
+    assert_eq!(
+        d.report.problems[0].message,
+        "the class columns MEL/NV/BCC/AK/BKL/DF/VASC/SCC hold 0 ones (expected exactly one)"
+    );
+    assert_eq!(d.report.problems[0].line, 4);
+    let e = read_isic2019(&csv, &root, OnBadRow::Fail).unwrap_err();
+    assert!(matches!(e, DatasetError::Row(ref p) if p.line == 4), "{e}");
 }

@@ -105,6 +105,31 @@ struct TrainArgs {
     /// Early-exit threshold θ stored as the model's default.
     #[arg(long, default_value_t = 0.8)]
     theta: f32,
+    /// Training objective (papers.md §2.2).
+    #[arg(long, value_enum, default_value = "me")]
+    method: train::Method,
+    /// Loss weight per exit, shallow to deep: `equal`, `fme` (0.3 … 0.9 evenly spaced, after the
+    /// FME code's VGG weights) or a comma list.
+    #[arg(long, default_value = "equal")]
+    exit_weights: String,
+    /// HSIC weight λ (hsic, me-hsic).
+    #[arg(long, default_value_t = 0.5)]
+    lambda: f64,
+    /// MMD weight α (mfd, me-mfd).
+    #[arg(long, default_value_t = 0.02)]
+    alpha: f64,
+    /// Teacher checkpoint stem for mfd / me-mfd (a CE-trained model of the same config).
+    #[arg(long)]
+    teacher: Option<PathBuf>,
+    /// Sensitive attribute for the fairness terms: `skin` (I–III vs IV–VI) or `sex`.
+    #[arg(long, value_enum, default_value = "skin")]
+    sensitive: Sensitive,
+    /// Batch sampling: `shuffle` or `balanced` (∝ 1/class count, as the FME code).
+    #[arg(long, value_enum, default_value = "shuffle")]
+    sampling: Sampling,
+    /// Augmentation: none, flips, full (flips, 90° rotations, brightness/saturation jitter).
+    #[arg(long, value_enum, default_value = "flips")]
+    augment: train::Augment,
 }
 
 #[derive(clap::Args)]
@@ -134,6 +159,24 @@ struct FixtureArgs {
     /// Seed of the SynthDerm test-distribution stream (disjoint from 121/122/123 by default).
     #[arg(long, default_value_t = 9001)]
     seed: u64,
+}
+
+/// Sensitive attribute used by the fairness terms.
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+enum Sensitive {
+    /// Skin group: Fitzpatrick I–III (0) vs IV–VI (1).
+    Skin,
+    /// Sex: female (0) vs male (1).
+    Sex,
+}
+
+/// Batch sampling.
+#[derive(Clone, Copy, Debug, clap::ValueEnum)]
+enum Sampling {
+    /// A shuffle per epoch.
+    Shuffle,
+    /// With replacement, probability ∝ 1/class count.
+    Balanced,
 }
 
 /// Training data sources.
@@ -201,11 +244,16 @@ fn synth_split(a: &TrainArgs, seed: u64, count: usize, side: u32) -> Result<Load
     let mut data = train::Dataset {
         inputs: Vec::with_capacity(count),
         labels: Vec::with_capacity(count),
+        groups: Vec::with_capacity(count),
     };
     for i in 0..count as u64 {
         let s = fairscreen_synth::generate(&cfg, seed, i);
         data.inputs.push(to_input(&s.image, &model_config));
         data.labels.push(s.meta.label as usize);
+        data.groups.push(match a.sensitive {
+            Sensitive::Skin => usize::from(s.meta.skin_type >= 4),
+            Sensitive::Sex => s.meta.sex as usize,
+        });
         pb.inc(1);
     }
     pb.finish_and_clear();
@@ -223,6 +271,29 @@ fn synth_split(a: &TrainArgs, seed: u64, count: usize, side: u32) -> Result<Load
             config.knobs.label_noise
         ),
     })
+}
+
+/// `--exit-weights`: `equal`, `fme` (0.3 … 0.9 evenly spaced) or a comma list of `exits` numbers.
+fn parse_exit_weights(s: &str, exits: usize) -> Result<Vec<f32>> {
+    match s {
+        "equal" => Ok(vec![1.0; exits]),
+        "fme" => Ok((0..exits)
+            .map(|e| 0.3 + 0.6 * e as f32 / (exits.max(2) - 1) as f32)
+            .collect()),
+        list => {
+            let v: Vec<f32> = list
+                .split(',')
+                .map(|x| x.trim().parse::<f32>())
+                .collect::<Result<_, _>>()
+                .with_context(|| {
+                    format!("--exit-weights '{list}' is not a comma list of numbers")
+                })?;
+            if v.len() != exits || v.iter().any(|w| !w.is_finite() || *w < 0.0) {
+                bail!("--exit-weights needs {exits} non-negative numbers, got '{list}'");
+            }
+            Ok(v)
+        }
+    }
 }
 
 fn class_names() -> Vec<String> {
@@ -293,12 +364,32 @@ fn real_split(a: &TrainArgs, which: &str) -> Result<LoadedSplit> {
     for p in loaded.problems.iter().take(10) {
         eprintln!("  skipped {p}");
     }
+    let unknown = items
+        .iter()
+        .filter(|it| match a.sensitive {
+            Sensitive::Skin => it.skin_group.is_none(),
+            Sensitive::Sex => it.sex.is_none(),
+        })
+        .count();
+    if unknown > 0 {
+        eprintln!(
+            "  {unknown} images have no {:?} value: counted in group 0",
+            a.sensitive
+        );
+    }
     let data = train::Dataset {
         inputs: images
             .iter()
             .map(|img| to_input(img, &model_config))
             .collect(),
         labels: items.iter().map(|it| it.label).collect(),
+        groups: items
+            .iter()
+            .map(|it| match a.sensitive {
+                Sensitive::Skin => it.skin_group.unwrap_or(0) as usize,
+                Sensitive::Sex => it.sex.unwrap_or(0) as usize,
+            })
+            .collect(),
     };
     Ok(LoadedSplit {
         description: format!("{} ({} images from {})", index.name, items.len(), which),
@@ -326,15 +417,29 @@ fn cmd_train(a: TrainArgs) -> Result<()> {
     let config = ModelConfig::tiny(train_split.class_names.clone());
     let (train_set, val_set) = (train_split.data, val_split.data);
     let val_images = val_set.labels.len();
+    let exits = config.num_exits();
+    let exit_weights = parse_exit_weights(&a.exit_weights, exits)?;
     let opts = train::TrainOptions {
-        epochs: a.epochs,
         batch_size: a.batch_size,
         lr: a.lr,
         lr_step: a.lr_step,
-        seed: a.seed,
+        exit_weights,
+        lambda: a.lambda,
+        alpha: a.alpha,
+        class_balanced: matches!(a.sampling, Sampling::Balanced),
+        augment: a.augment,
+        ..train::TrainOptions::new(a.method, a.epochs, a.seed, exits)
+    };
+    let teacher = match &a.teacher {
+        Some(stem) => Some(
+            train::load_checkpoint(&config, &stem.with_extension("bpk"))
+                .map_err(anyhow::Error::msg)?,
+        ),
+        None => None,
     };
     let start = std::time::Instant::now();
-    let model = train::train_multi_exit(&config, &train_set, &opts);
+    let (model, _history) = train::train_model(&config, &train_set, &opts, teacher.as_ref())
+        .map_err(anyhow::Error::msg)?;
     let secs = start.elapsed().as_secs_f64();
     let logits = train::predict(&model, &config, &val_set.inputs);
     let ev = train::evaluate(&logits, &val_set.labels, a.theta);
@@ -360,7 +465,7 @@ fn cmd_train(a: TrainArgs) -> Result<()> {
     let meta = CheckpointMeta {
         config,
         training: TrainingInfo {
-            method: "me (cross-entropy at every exit, equal weights)".into(),
+            method: a.method.describe(&opts),
             data: train_split.description,
             seed: a.seed,
             epochs: a.epochs,

@@ -1,4 +1,8 @@
-//! Multi-exit training (cross-entropy at every exit) with SGD + Nesterov momentum, and evaluation.
+//! Multi-exit training with SGD + Nesterov momentum and the FME paper's methods (papers.md §2.2):
+//! `baseline` (CE at the final head), `me` (CE at every exit, optionally weighted), `hsic` /
+//! `me-hsic` (plus λ·Σ_class HSIC(features, group) at the final head / every exit) and `mfd` /
+//! `me-mfd` (plus α·MMD to a CE-trained teacher's features); class-balanced sampling and
+//! augmentation; evaluation.
 
 use burn::module::Module;
 use burn::nn::loss::CrossEntropyLossConfig;
@@ -6,6 +10,7 @@ use burn::optim::{decay::WeightDecayConfig, momentum::MomentumConfig, GradientsP
 use burn::prelude::*;
 use fairscreen_core::exit::{argmax, exit_policy};
 use fairscreen_core::infer::BatchLogits;
+use fairscreen_core::kernel_dependence::{class_conditional_hsic, mfd_mmd};
 use fairscreen_core::{ModelConfig, MultiExitCnn};
 use indicatif::{ProgressBar, ProgressStyle};
 use rand::seq::SliceRandom;
@@ -18,6 +23,57 @@ pub struct Dataset {
     pub inputs: Vec<Vec<f32>>,
     /// Class labels.
     pub labels: Vec<usize>,
+    /// Sensitive-group id per image (e.g. 0 = Fitzpatrick I–III, 1 = IV–VI).
+    pub groups: Vec<usize>,
+}
+
+/// The training objective (papers.md §2.2).
+#[derive(
+    Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, serde::Serialize, serde::Deserialize,
+)]
+pub enum Method {
+    /// Cross-entropy at the final head only (internal exits untrained).
+    Baseline,
+    /// Cross-entropy at every exit.
+    Me,
+    /// Final-head CE + λ·Σ_class HSIC(final features, group).
+    Hsic,
+    /// At every exit: CE + λ·Σ_class HSIC(exit features, group).
+    MeHsic,
+    /// Final-head CE + α·MMD(final features, teacher's) (needs a teacher).
+    Mfd,
+    /// At every exit: w·(CE + α·MMD(exit features, teacher's)) (needs a teacher).
+    MeMfd,
+}
+
+impl Method {
+    /// Whether every exit is trained (else only the final head).
+    pub fn all_exits(self) -> bool {
+        matches!(self, Method::Me | Method::MeHsic | Method::MeMfd)
+    }
+
+    /// Whether a teacher model is needed.
+    pub fn needs_teacher(self) -> bool {
+        matches!(self, Method::Mfd | Method::MeMfd)
+    }
+
+    /// Human-readable description for the model card.
+    pub fn describe(self, o: &TrainOptions) -> String {
+        let w = if o.exit_weights.iter().all(|w| *w == 1.0) {
+            "equal weights".to_string()
+        } else {
+            let w: Vec<String> = o.exit_weights.iter().map(|w| format!("{w:.2}")).collect();
+            format!("exit weights [{}]", w.join(", "))
+        };
+        match self {
+            Method::Baseline => "baseline (cross-entropy at the final head only)".into(),
+            Method::Me => format!("me (cross-entropy at every exit, {w})"),
+            Method::Hsic => format!("hsic (final-head CE + λ={} · class-conditional HSIC with the sensitive group)", o.lambda),
+            Method::MeHsic => format!("me-hsic (at every exit: CE + λ={} · class-conditional HSIC with the sensitive group)", o.lambda),
+            Method::Mfd => format!("mfd (final-head CE + α={} · MMD to a CE-trained teacher, w_m={}, σ={})", o.alpha, o.mmd_w_m, o.mmd_sigma),
+            Method::MeMfd => format!("me-mfd (at every exit: CE + α={} · MMD to a CE-trained teacher, {w})", o.alpha),
+        }
+    }
 }
 
 /// Training hyper-parameters.
@@ -32,27 +88,150 @@ pub struct TrainOptions {
     pub lr_step: usize,
     /// Random seed (init, shuffling, augmentation).
     pub seed: u64,
+    /// Objective.
+    pub method: Method,
+    /// Weight of each exit's loss, shallow to deep (ME methods).
+    pub exit_weights: Vec<f32>,
+    /// HSIC weight λ (0.5 in the FME code).
+    pub lambda: f64,
+    /// MMD weight α (0.02 in the FME code).
+    pub alpha: f64,
+    /// MMD's w_m (5 in the FME code).
+    pub mmd_w_m: f64,
+    /// MMD's σ_base (0.5 in the FME code).
+    pub mmd_sigma: f64,
+    /// Draw batches with probability ∝ 1/class count (the FME code's WeightedRandomSampler).
+    pub class_balanced: bool,
+    /// Training augmentation.
+    pub augment: Augment,
 }
 
-/// Horizontal and/or vertical flip of a CHW image (training augmentation).
-fn flip(input: &[f32], side: usize, h: bool, v: bool) -> Vec<f32> {
+/// Training augmentation.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Augment {
+    /// None.
+    None,
+    /// Random horizontal and vertical flips.
+    Flips,
+    /// Flips, a random 90° rotation, brightness and saturation jitter.
+    Full,
+}
+
+impl TrainOptions {
+    /// Defaults of the FME code where they apply, scaled to our small data (see README).
+    pub fn new(method: Method, epochs: usize, seed: u64, exits: usize) -> Self {
+        Self {
+            epochs,
+            batch_size: 64,
+            lr: 0.05,
+            lr_step: 7,
+            seed,
+            method,
+            exit_weights: vec![1.0; exits],
+            lambda: 0.5,
+            alpha: 0.02,
+            mmd_w_m: 5.0,
+            mmd_sigma: 0.5,
+            class_balanced: true,
+            augment: Augment::Full,
+        }
+    }
+}
+
+/// Flips (and with [`Augment::Full`] a rotation by a multiple of 90° and a brightness/saturation
+/// jitter) of a normalised CHW image; the jitter acts on the normalised values, a close stand-in
+/// for jitter in pixel space.
+fn augment(input: &[f32], side: usize, rng: &mut ChaCha8Rng, mode: Augment) -> Vec<f32> {
+    if mode == Augment::None {
+        return input.to_vec();
+    }
+    let (h, v) = (rng.gen_bool(0.5), rng.gen_bool(0.5));
+    let (rot, brightness, saturation) = if mode == Augment::Full {
+        (
+            rng.gen_range(0..4u8),
+            rng.gen_range(-0.12f32..0.12),
+            rng.gen_range(0.7f32..1.3),
+        )
+    } else {
+        (0, 0.0, 1.0)
+    };
     let mut out = vec![0.0; input.len()];
     let plane = side * side;
-    for c in 0..3 {
-        for y in 0..side {
-            for x in 0..side {
-                let sx = if h { side - 1 - x } else { x };
-                let sy = if v { side - 1 - y } else { y };
-                out[c * plane + y * side + x] = input[c * plane + sy * side + sx];
+    let last = side - 1;
+    for y in 0..side {
+        for x in 0..side {
+            let (mut sx, mut sy) = (if h { last - x } else { x }, if v { last - y } else { y });
+            for _ in 0..rot {
+                (sx, sy) = (sy, last - sx);
+            }
+            let px: [f32; 3] = [0, 1, 2].map(|c| input[c * plane + sy * side + sx]);
+            let grey = (px[0] + px[1] + px[2]) / 3.0;
+            for c in 0..3 {
+                out[c * plane + y * side + x] = grey + (px[c] - grey) * saturation + brightness;
             }
         }
     }
     out
 }
 
-/// Trains `config`'s network from scratch with CE summed over every exit; returns the trained
-/// (BN, non-autodiff) model. Progress and per-epoch losses go to a progress bar.
-pub fn train_multi_exit(config: &ModelConfig, data: &Dataset, opts: &TrainOptions) -> MultiExitCnn {
+/// Batch indices for one epoch: a shuffle, or (class-balanced) draws with probability
+/// ∝ 1/class count, with replacement, as many as there are images.
+fn epoch_order(labels: &[usize], balanced: bool, rng: &mut ChaCha8Rng) -> Vec<usize> {
+    if !balanced {
+        let mut order: Vec<usize> = (0..labels.len()).collect();
+        order.shuffle(rng);
+        return order;
+    }
+    let classes = labels.iter().copied().max().map_or(0, |m| m + 1);
+    let mut counts = vec![0usize; classes];
+    for l in labels {
+        counts[*l] += 1;
+    }
+    let weights: Vec<f64> = labels.iter().map(|l| 1.0 / counts[*l] as f64).collect();
+    let dist = rand::distributions::WeightedIndex::new(&weights).expect("positive weights");
+    (0..labels.len()).map(|_| rng.sample(&dist)).collect()
+}
+
+/// Features of every exit of the teacher for a batch, moved to `device`.
+fn teacher_features(
+    teacher: &MultiExitCnn,
+    flat: &[f32],
+    shape: [usize; 4],
+    device: &Device,
+) -> Vec<Tensor<2>> {
+    let x = Tensor::<4>::from_data(TensorData::new(flat.to_vec(), shape), &Device::flex());
+    teacher
+        .forward_all(x)
+        .features
+        .into_iter()
+        .map(|f| Tensor::<2>::from_data(f.into_data(), device))
+        .collect()
+}
+
+/// Per-epoch mean loss of each exit's full term (CE plus any fairness term), for the log and tests.
+pub type EpochLosses = Vec<Vec<f64>>;
+
+/// Trains `config`'s network from scratch with `opts.method`; `teacher` is required by the MFD
+/// methods. Returns the trained (BN, non-autodiff) model and the per-epoch losses of every exit.
+pub fn train_model(
+    config: &ModelConfig,
+    data: &Dataset,
+    opts: &TrainOptions,
+    teacher: Option<&MultiExitCnn>,
+) -> Result<(MultiExitCnn, EpochLosses), String> {
+    if opts.method.needs_teacher() && teacher.is_none() {
+        return Err(format!(
+            "{:?} needs a teacher model (--teacher)",
+            opts.method
+        ));
+    }
+    if opts.exit_weights.len() != config.num_exits() {
+        return Err(format!(
+            "{} exit weights for {} exits",
+            opts.exit_weights.len(),
+            config.num_exits()
+        ));
+    }
     let device = Device::flex().autodiff();
     device.seed(opts.seed);
     let mut model = MultiExitCnn::new(config, true, &device);
@@ -67,6 +246,20 @@ pub fn train_multi_exit(config: &ModelConfig, data: &Dataset, opts: &TrainOption
         .init();
     let ce = CrossEntropyLossConfig::new().init(&device);
     let side = config.input_size;
+    let classes = config.num_classes();
+    let groups = data
+        .groups
+        .iter()
+        .copied()
+        .max()
+        .map_or(1, |m| m + 1)
+        .max(2);
+    let exits = config.num_exits();
+    let trained: Vec<usize> = if opts.method.all_exits() {
+        (0..exits).collect()
+    } else {
+        vec![exits - 1]
+    };
     let mut rng = ChaCha8Rng::seed_from_u64(opts.seed);
     let steps_per_epoch = data.inputs.len() / opts.batch_size;
     let bar = ProgressBar::new((steps_per_epoch * opts.epochs) as u64);
@@ -77,59 +270,104 @@ pub fn train_multi_exit(config: &ModelConfig, data: &Dataset, opts: &TrainOption
         .expect("valid template")
         .progress_chars("=> "),
     );
+    let mut history = Vec::with_capacity(opts.epochs);
     for epoch in 0..opts.epochs {
         let lr = opts.lr * 0.1f64.powi((epoch / opts.lr_step.max(1)) as i32);
-        let mut order: Vec<usize> = (0..data.inputs.len()).collect();
-        order.shuffle(&mut rng);
-        let mut epoch_loss = vec![0.0f64; config.num_exits()];
+        let order = epoch_order(&data.labels, opts.class_balanced, &mut rng);
+        let mut epoch_loss = vec![0.0f64; exits];
         for step in 0..steps_per_epoch {
             let idx = &order[step * opts.batch_size..(step + 1) * opts.batch_size];
             let mut flat = Vec::with_capacity(idx.len() * 3 * side * side);
             for &i in idx {
-                flat.extend(flip(
-                    &data.inputs[i],
-                    side,
-                    rng.gen_bool(0.5),
-                    rng.gen_bool(0.5),
-                ));
+                flat.extend(augment(&data.inputs[i], side, &mut rng, opts.augment));
             }
-            let labels: Vec<i64> = idx.iter().map(|&i| data.labels[i] as i64).collect();
-            let x =
-                Tensor::<4>::from_data(TensorData::new(flat, [idx.len(), 3, side, side]), &device);
-            let y = Tensor::<1, Int>::from_data(TensorData::new(labels, [idx.len()]), &device);
-            let logits = model.forward(x);
-            let losses: Vec<Tensor<1>> = logits
-                .into_iter()
-                .map(|l| ce.forward(l, y.clone()))
-                .collect();
-            for (acc, l) in epoch_loss.iter_mut().zip(&losses) {
-                *acc += l.clone().into_scalar::<f32>() as f64;
+            let labels: Vec<usize> = idx.iter().map(|&i| data.labels[i]).collect();
+            let group_ids: Vec<usize> = idx.iter().map(|&i| data.groups[i]).collect();
+            let shape = [idx.len(), 3, side, side];
+            let teacher_feats = match (opts.method.needs_teacher(), teacher) {
+                (true, Some(t)) => Some(teacher_features(t, &flat, shape, &device)),
+                _ => None,
+            };
+            let x = Tensor::<4>::from_data(TensorData::new(flat, shape), &device);
+            let y = Tensor::<1, Int>::from_data(
+                TensorData::new(
+                    labels.iter().map(|l| *l as i64).collect::<Vec<_>>(),
+                    [idx.len()],
+                ),
+                &device,
+            );
+            let out = model.forward_all(x);
+            let mut total: Option<Tensor<1>> = None;
+            for &e in &trained {
+                let mut term = ce.forward(out.logits[e].clone(), y.clone());
+                match opts.method {
+                    Method::Hsic | Method::MeHsic => {
+                        term = term
+                            + class_conditional_hsic(
+                                out.features[e].clone(),
+                                &labels,
+                                &group_ids,
+                                classes,
+                                groups,
+                            )
+                            .mul_scalar(opts.lambda);
+                    }
+                    Method::Mfd | Method::MeMfd => {
+                        let t = teacher_feats.as_ref().expect("teacher checked")[e].clone();
+                        term = term
+                            + mfd_mmd(
+                                out.features[e].clone(),
+                                t,
+                                &labels,
+                                &group_ids,
+                                opts.mmd_w_m,
+                                opts.mmd_sigma,
+                            )
+                            .mul_scalar(opts.alpha);
+                    }
+                    Method::Baseline | Method::Me => {}
+                }
+                let value = term.clone().into_scalar::<f32>() as f64;
+                if !value.is_finite() {
+                    return Err(format!(
+                        "exit {e} loss became {value} in epoch {}",
+                        epoch + 1
+                    ));
+                }
+                epoch_loss[e] += value;
+                let weighted = term.mul_scalar(opts.exit_weights[e]);
+                total = Some(match total {
+                    Some(t) => t + weighted,
+                    None => weighted,
+                });
             }
-            let total = losses
-                .into_iter()
-                .reduce(|a, b| a + b)
-                .expect("at least one exit");
+            let total = total.expect("at least one trained exit");
             let grads = GradientsParams::from_grads(total.backward(), &model);
             model = optim.step(lr, model, grads);
             bar.inc(1);
         }
-        let per_exit: Vec<String> = epoch_loss
+        let per_exit: Vec<f64> = epoch_loss
             .iter()
-            .map(|l| format!("{:.3}", l / steps_per_epoch.max(1) as f64))
+            .map(|l| l / steps_per_epoch.max(1) as f64)
             .collect();
         let line = format!(
-            "epoch {} lr {lr:.4} CE per exit [{}]",
+            "epoch {} lr {lr:.4} loss per exit [{}]",
             epoch + 1,
-            per_exit.join(", ")
+            per_exit
+                .iter()
+                .map(|l| format!("{l:.3}"))
+                .collect::<Vec<_>>()
+                .join(", ")
         );
         if bar.is_hidden() {
             eprintln!("{line}");
         } else {
             bar.println(line);
         }
+        history.push(per_exit);
     }
     bar.finish_and_clear();
-    model.valid()
+    Ok((model.valid(), history))
 }
 
 /// Logits of every exit for a whole dataset, in batches, on the CPU backend.
