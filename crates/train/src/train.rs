@@ -165,9 +165,17 @@ fn augment(input: &[f32], side: usize, rng: &mut ChaCha8Rng, mode: Augment) -> V
                 (sx, sy) = (sy, last - sx);
             }
             let px: [f32; 3] = [0, 1, 2].map(|c| input[c * plane + sy * side + sx]);
-            let grey = (px[0] + px[1] + px[2]) / 3.0;
-            for c in 0..3 {
-                out[c * plane + y * side + x] = grey + (px[c] - grey) * saturation + brightness;
+            if mode == Augment::Full {
+                let grey = (px[0] + px[1] + px[2]) / 3.0;
+                for c in 0..3 {
+                    out[c * plane + y * side + x] = grey + (px[c] - grey) * saturation + brightness;
+                }
+            } else {
+                // Flips only: the values are copied exactly (no arithmetic), so runs with
+                // `--augment flips` reproduce models trained before the jitter existed.
+                for c in 0..3 {
+                    out[c * plane + y * side + x] = px[c];
+                }
             }
         }
     }
