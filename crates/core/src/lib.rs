@@ -1,15 +1,17 @@
 //! FairScreen core: the multi-exit CNN, early-exit policy, model file and evaluation bundle formats,
-//! fairness metrics, and preprocessing.
+//! fairness metrics, per-exit analysis, SNNL, and preprocessing.
 //! No I/O: the native trainer and the browser app share every function here.
 
 pub mod bundle;
 pub mod exit;
+pub mod exit_analysis;
 pub mod format;
 pub mod infer;
 pub mod kernel_dependence;
 pub mod metrics;
 pub mod model;
 pub mod preprocess;
+pub mod snnl;
 
 pub use bundle::{read_eval_bundle, write_eval_bundle, BundleError, DataCard, EvalBundle};
 pub use exit::{exit_policy, exit_policy_batch, ComputeCost, ExitDecision};
