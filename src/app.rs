@@ -1,17 +1,22 @@
 //! Application state and the top-level view. Components only render this state; the runtime
 //! module owns the backend and the model.
 
+use std::collections::BTreeMap;
 use std::rc::Rc;
 
+use fairscreen_core::exit_analysis::{
+    exit_points, policy_point, skin_groups, standalone_macs, OperatingPoint,
+};
+use fairscreen_core::format::AssetEntry;
 use fairscreen_core::infer::LoadedModel;
 use fairscreen_core::metrics::{bundle_reports, FairnessReport, ReportOptions};
-use fairscreen_core::{DataCard, EvalBundle, ModelCard};
+use fairscreen_core::{ComputeCost, DataCard, EvalBundle, ModelCard};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use crate::components::{
-    BackendBadge, Dashboard, DataCardView, ErrorBanner, ExitStrip, ModelCardView, Prediction,
-    UploadZone,
+    BackendBadge, Comparison, Dashboard, DataCardView, ErrorBanner, ExitStrip, ModelCardView,
+    ModelPicker, Prediction, UploadZone,
 };
 use crate::runtime::{self, BackendInfo};
 
@@ -112,6 +117,55 @@ pub struct Classified {
     pub logits: Vec<Vec<f32>>,
 }
 
+/// An uploaded photo: file name and bytes.
+pub type Photo = (String, Rc<Vec<u8>>);
+
+/// A model of `models/index.json`: its index entry and, once read, its card.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ModelChoice {
+    /// Name, file, size and sha256 from the index.
+    pub entry: AssetEntry,
+    /// The card: from the file's header until the model is loaded, then from the verified file.
+    pub card: Option<ModelCard>,
+}
+
+/// Each exit alone and the early-exit policy at θ for the loaded model on the evaluation subset
+/// (groups: Fitzpatrick I–III vs IV–VI), for the per-exit chart.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ExitChartData {
+    /// Model name.
+    pub model: String,
+    /// θ of the policy point.
+    pub theta: f32,
+    /// Every exit alone, shallow to deep (final head last).
+    pub exits: Vec<OperatingPoint>,
+    /// Compute of each exit alone as a share of the full network.
+    pub exit_compute: Vec<f64>,
+    /// The early-exit policy at θ.
+    pub policy: OperatingPoint,
+    /// Evaluation images.
+    pub samples: usize,
+}
+
+/// One audited model in the side-by-side comparison, at that model's current θ.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ComparisonRow {
+    /// Model name.
+    pub model: String,
+    /// Whether it is the loaded model.
+    pub active: bool,
+    /// The card (method, data, weights).
+    pub card: ModelCard,
+    /// File size in bytes.
+    pub bytes: usize,
+    /// θ the row is computed at (the slider's for the loaded model, else the last one used).
+    pub theta: f32,
+    /// The dashboard's report for skin type in two groups at θ (point estimates).
+    pub report: FairnessReport,
+    /// The early-exit policy at θ (exits used, compute saved).
+    pub policy: OperatingPoint,
+}
+
 /// Shared reactive state, provided as context.
 #[derive(Clone, Copy)]
 pub struct AppState {
@@ -141,6 +195,22 @@ pub struct AppState {
     pub audit_logits: StoredValue<Option<Rc<ExitLogits>>, LocalStorage>,
     /// Index of the grouping shown in the dashboard.
     pub grouping: RwSignal<usize>,
+    /// Every model of `models/index.json`, in index order.
+    pub models: RwSignal<Vec<ModelChoice>>,
+    /// Index name of the loaded model.
+    pub model_name: RwSignal<String>,
+    /// The model being switched to, while it loads.
+    pub switching: RwSignal<Option<String>>,
+    /// The last classified photo's file name and bytes (re-classified when the model changes).
+    pub photo: StoredValue<Option<Photo>, LocalStorage>,
+    /// Exit logits on the evaluation subset of every audited model, by name (kept across switches).
+    pub audit_cache: StoredValue<BTreeMap<String, Rc<ExitLogits>>, LocalStorage>,
+    /// θ each model was last used at, by name (the loaded model's is `theta`).
+    pub model_theta: RwSignal<BTreeMap<String, f32>>,
+    /// Changes whenever `audit_cache` or `audit_logits` change (they are not reactive).
+    pub audit_version: RwSignal<u32>,
+    /// How many times the model ran over the evaluation subset (switching back must not add one).
+    pub audit_runs: RwSignal<u32>,
 }
 
 impl AppState {
@@ -159,6 +229,14 @@ impl AppState {
             audit: RwSignal::new(AuditStatus::Idle),
             audit_logits: StoredValue::new_local(None),
             grouping: RwSignal::new(0),
+            models: RwSignal::new(Vec::new()),
+            model_name: RwSignal::new(String::new()),
+            switching: RwSignal::new(None),
+            photo: StoredValue::new_local(None),
+            audit_cache: StoredValue::new_local(BTreeMap::new()),
+            model_theta: RwSignal::new(BTreeMap::new()),
+            audit_version: RwSignal::new(0),
+            audit_runs: RwSignal::new(0),
         }
     }
 
@@ -174,20 +252,239 @@ impl AppState {
         if matches!(self.audit.get_untracked(), AuditStatus::Running(..)) {
             return;
         }
+        let name = self.model_name.get_untracked();
         self.audit.set(AuditStatus::Running(0, bundle.len()));
         spawn_local(async move {
             let outcome = runtime::bundle_logits(&model, &bundle, |done, total| {
                 self.audit.set(AuditStatus::Running(done, total))
             })
             .await;
+            self.audit_runs.update(|n| *n += 1);
             match outcome {
                 Ok(logits) => {
-                    self.audit_logits.set_value(Some(Rc::new(logits)));
-                    self.recompute_audit();
+                    let logits = Rc::new(logits);
+                    self.audit_cache.update_value(|c| {
+                        c.insert(name.clone(), logits.clone());
+                    });
+                    // The picker is locked while the audit runs, so this is still the loaded model.
+                    if self.model_name.get_untracked() == name {
+                        self.audit_logits.set_value(Some(logits));
+                        self.recompute_audit();
+                    }
+                    self.audit_version.update(|v| *v += 1);
                 }
                 Err(e) => self.audit.set(AuditStatus::Failed(e)),
             }
         });
+    }
+
+    /// Each exit alone and the policy at the current θ for the loaded model's cached audit logits
+    /// (reactive: follows θ, the model and new audits; no inference).
+    pub fn exit_chart(self) -> Option<ExitChartData> {
+        self.audit_version.track();
+        let theta = self.theta.get();
+        let model = self.model_name.get();
+        let config = self.card.with(|c| c.as_ref().map(|c| c.config.clone()))?;
+        let logits = self.audit_logits.get_value()?;
+        let bundle = self.bundle.get_value()?;
+        let labels: Vec<usize> = bundle.labels.iter().map(|&l| l as usize).collect();
+        // The cached logits must be this model's (exit count) and this subset's (sample count).
+        if logits.len() != labels.len()
+            || logits.iter().any(|s| s.len() != config.num_exits())
+            || labels.is_empty()
+        {
+            return None;
+        }
+        let groups = skin_groups(&bundle.skin_types);
+        let full = ComputeCost::of(&config).full_network() as f64;
+        Some(ExitChartData {
+            model,
+            theta,
+            exits: exit_points(&config, &logits, &labels, &groups),
+            exit_compute: standalone_macs(&config)
+                .iter()
+                .map(|&m| m as f64 / full)
+                .collect(),
+            policy: policy_point(&config, &logits, &labels, &groups, theta),
+            samples: labels.len(),
+        })
+    }
+
+    /// One row per audited model, in index order, each at its own θ (reactive; no inference).
+    pub fn comparison(self) -> Vec<ComparisonRow> {
+        self.audit_version.track();
+        let active = self.model_name.get();
+        let theta = self.theta.get();
+        let thetas = self.model_theta.get();
+        let Some(bundle) = self.bundle.get_value() else {
+            return Vec::new();
+        };
+        let labels: Vec<usize> = bundle.labels.iter().map(|&l| l as usize).collect();
+        let groups = skin_groups(&bundle.skin_types);
+        let cache = self.audit_cache.get_value();
+        // Point estimates only: the bootstrap is for the dashboard of the loaded model.
+        let opts = ReportOptions {
+            bootstrap: 0,
+            ..audit_options()
+        };
+        self.models
+            .get()
+            .into_iter()
+            .filter_map(|m| {
+                let name = m.entry.name;
+                let logits = cache.get(&name)?;
+                let card = m.card?;
+                let ok = logits.len() == labels.len()
+                    && logits.iter().all(|s| s.len() == card.config.num_exits());
+                if !ok {
+                    return None;
+                }
+                let theta = if name == active {
+                    theta
+                } else {
+                    thetas.get(&name).copied().unwrap_or(card.default_theta)
+                };
+                // bundle_reports' first report is skin type in two groups (I–III / IV–VI).
+                let report = bundle_reports(&bundle, logits, theta, &opts)
+                    .into_iter()
+                    .next()?;
+                let policy = policy_point(&card.config, logits, &labels, &groups, theta);
+                Some(ComparisonRow {
+                    active: name == active,
+                    model: name,
+                    bytes: m.entry.bytes,
+                    card,
+                    theta,
+                    report,
+                    policy,
+                })
+            })
+            .collect()
+    }
+
+    /// Loads another model of the index on the same backend (verified like the default), sets θ
+    /// to its default, reuses its cached audit if any and re-classifies the last photo. On any
+    /// failure the error is shown and the previous model stays loaded.
+    pub fn switch_model(self, name: String) {
+        let refuse = |why: &str| {
+            self.error
+                .set(Some(format!("cannot switch to {name} now: {why}")));
+            // Puts the picker back on the loaded model.
+            self.model_name.notify();
+        };
+        if name == self.model_name.get_untracked() {
+            return;
+        }
+        if self.switching.get_untracked().is_some() {
+            return refuse("another model is loading");
+        }
+        if matches!(self.audit.get_untracked(), AuditStatus::Running(..)) {
+            return refuse("the fairness audit is running");
+        }
+        let previous = self.status.get_untracked();
+        if !matches!(previous, Status::Ready | Status::Done) {
+            return refuse("wait for the current step to finish");
+        }
+        let Some(current) = self.model.get_value() else {
+            return refuse("no model is loaded");
+        };
+        let entry = self.models.with_untracked(|m| {
+            m.iter()
+                .find(|c| c.entry.name == name)
+                .map(|c| c.entry.clone())
+        });
+        let Some(entry) = entry else {
+            return refuse("it is not in models/index.json");
+        };
+        self.switching.set(Some(name.clone()));
+        self.status
+            .set(Status::Loading(format!("switching to the model {name}")));
+        spawn_local(async move {
+            let outcome = async {
+                let model = runtime::load_model(&current.device, &entry).await?;
+                let photo = self.photo.get_value();
+                let reclassified = match photo {
+                    Some((file, bytes)) => Some(
+                        runtime::classify(&model, &bytes)
+                            .await
+                            .map(|l| Classified {
+                                file: file.clone(),
+                                logits: l.sample(0),
+                            })
+                            .map_err(|e| format!("{file}: {e}")),
+                    ),
+                    None => None,
+                };
+                Ok::<_, String>((model, reclassified))
+            }
+            .await;
+            match outcome {
+                Ok((model, reclassified)) => self.commit_model(entry, model, reclassified),
+                Err(e) => {
+                    self.error
+                        .set(Some(format!("could not switch to {name}: {e}")));
+                    self.status.set(previous);
+                }
+            }
+            self.switching.set(None);
+            self.model_name.notify();
+        });
+    }
+
+    /// Makes `model` the loaded one (all state at once, so no view sees a mix of two models).
+    fn commit_model(
+        self,
+        entry: AssetEntry,
+        model: LoadedModel,
+        reclassified: Option<Result<Classified, String>>,
+    ) {
+        let name = entry.name.clone();
+        let old = self.model_name.get_untracked();
+        if !old.is_empty() {
+            let theta = self.theta.get_untracked();
+            self.model_theta.update(|t| {
+                t.insert(old, theta);
+            });
+        }
+        let card = model.card.clone();
+        self.models.update(|m| {
+            if let Some(c) = m.iter_mut().find(|c| c.entry.name == name) {
+                c.card = Some(card.clone());
+            }
+        });
+        self.theta.set(card.default_theta);
+        self.card.set(Some(card));
+        self.model.set_value(Some(Rc::new(model)));
+        self.model_name.set(name.clone());
+        let cached = self.audit_cache.with_value(|c| c.get(&name).cloned());
+        match cached {
+            Some(logits) => {
+                self.audit_logits.set_value(Some(logits));
+                self.recompute_audit();
+            }
+            None => {
+                self.audit_logits.set_value(None);
+                self.audit.set(AuditStatus::Idle);
+            }
+        }
+        self.audit_version.update(|v| *v += 1);
+        match reclassified {
+            Some(Ok(result)) => {
+                self.result.set(Some(result));
+                self.error.set(None);
+                self.runs.update(|r| *r += 1);
+            }
+            Some(Err(e)) => {
+                // Never show one model's answer under another model's card.
+                self.result.set(None);
+                self.photo.set_value(None);
+                self.error.set(Some(e));
+            }
+            None => {}
+        }
+        let shown = self.result.with_untracked(|r| r.is_some());
+        self.status
+            .set(if shown { Status::Done } else { Status::Ready });
     }
 
     /// Recomputes the reports from the cached logits at the current θ (no inference).
@@ -239,11 +536,12 @@ impl AppState {
         spawn_local(async move {
             let name = file.name();
             let outcome = match runtime::file_bytes(&file).await {
-                Ok(bytes) => runtime::classify(&model, &bytes).await,
+                Ok(bytes) => runtime::classify(&model, &bytes).await.map(|l| (l, bytes)),
                 Err(e) => Err(e),
             };
             match outcome {
-                Ok(logits) => {
+                Ok((logits, bytes)) => {
+                    self.photo.set_value(Some((name.clone(), Rc::new(bytes))));
                     self.result.set(Some(Classified {
                         file: name,
                         logits: logits.sample(0),
@@ -270,27 +568,69 @@ impl AppState {
         let gpu = info.kind == "webgpu";
         self.backend.set(Some(info));
         self.status.set(Status::Loading("loading the model".into()));
-        let loaded = match runtime::load_default_model(&device).await {
+        let index = match runtime::model_index().await {
+            Ok(index) => index,
+            Err(e) => {
+                self.error.set(Some(e));
+                self.status.set(Status::Failed);
+                return;
+            }
+        };
+        self.models.set(
+            index
+                .assets
+                .iter()
+                .map(|entry| ModelChoice {
+                    entry: entry.clone(),
+                    card: None,
+                })
+                .collect(),
+        );
+        let Ok(entry) = index.default_entry().cloned() else {
+            return;
+        };
+        let loaded = match runtime::load_model(&device, &entry).await {
             Err(e) if gpu => {
                 // A WebGPU failure (e.g. a driver problem) falls back to the CPU backend.
                 let (cpu, info) =
                     runtime::cpu_fallback(Some(format!("WebGPU failed, using the CPU: {e}")));
                 self.backend.set(Some(info));
-                runtime::load_default_model(&cpu).await
+                runtime::load_model(&cpu, &entry).await
             }
             other => other,
         };
         match loaded {
             Ok(model) => {
-                self.theta.set(model.card.default_theta);
-                self.card.set(Some(model.card.clone()));
-                self.model.set_value(Some(Rc::new(model)));
-                self.status.set(Status::Ready);
+                self.commit_model(entry, model, None);
+                spawn_local(self.peek_cards());
                 self.load_eval().await;
             }
             Err(e) => {
                 self.error.set(Some(e));
                 self.status.set(Status::Failed);
+            }
+        }
+    }
+
+    /// Reads the cards of the models not loaded yet from their file headers, for the picker.
+    async fn peek_cards(self) {
+        let missing: Vec<AssetEntry> = self.models.with_untracked(|m| {
+            m.iter()
+                .filter(|c| c.card.is_none())
+                .map(|c| c.entry.clone())
+                .collect()
+        });
+        for entry in missing {
+            match runtime::peek_model_card(&entry).await {
+                Ok(card) => self.models.update(|m| {
+                    if let Some(c) = m
+                        .iter_mut()
+                        .find(|c| c.entry.name == entry.name && c.card.is_none())
+                    {
+                        c.card = Some(card);
+                    }
+                }),
+                Err(e) => log::warn!("could not read the card of {}: {e}", entry.file),
             }
         }
     }
@@ -325,12 +665,14 @@ pub fn App() -> impl IntoView {
             <section class="panel">
                 <BackendBadge />
                 <p id="status" data-state=move || state.status.get().state()>{status_text}</p>
+                <ModelPicker />
                 <UploadZone />
             </section>
             <Prediction />
             <ExitStrip />
             <ModelCardView />
             <Dashboard />
+            <Comparison />
             <DataCardView />
         </main>
     }

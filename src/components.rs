@@ -1,10 +1,14 @@
 //! View components: each renders a slice of [`AppState`]; none owns logic beyond formatting.
 
 use fairscreen_core::exit::{argmax, exit_policy, softmax};
-use fairscreen_core::{ComputeCost, DataCard};
+use fairscreen_core::exit_analysis::parameter_count;
+use fairscreen_core::{ComputeCost, DataCard, ModelCard};
 use leptos::prelude::*;
 
-use crate::app::{audit_options, AppState, AuditStatus, EvalStatus, Status};
+use crate::app::{
+    audit_options, AppState, AuditStatus, ComparisonRow, EvalStatus, ExitChartData, ModelChoice,
+    Status,
+};
 use fairscreen_core::metrics::FairnessReport;
 
 fn state() -> AppState {
@@ -13,6 +17,136 @@ fn state() -> AppState {
 
 fn pct(x: f64) -> String {
     format!("{:.1} %", 100.0 * x)
+}
+
+fn mmac(macs: f64) -> String {
+    format!("{:.2} MMAC", macs / 1e6)
+}
+
+fn megabytes(bytes: usize) -> String {
+    format!("{:.2} MB", bytes as f64 / 1e6)
+}
+
+/// `1234567` → `1,234,567`.
+fn thousands(n: usize) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+/// Values for a data attribute: comma-separated, each printed exactly (shortest round trip).
+fn csv(values: impl IntoIterator<Item = f64>) -> String {
+    values
+        .into_iter()
+        .map(|v| v.to_string())
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// What the compute saving means in words (negative: the exit heads cost more than they saved).
+fn saved_text(saved: f64) -> String {
+    if saved >= 0.0 {
+        format!("{} less compute than the full network", pct(saved))
+    } else {
+        format!("{} more compute than the full network", pct(-saved))
+    }
+}
+
+fn exit_name(e: usize, exits: usize) -> String {
+    if e + 1 == exits {
+        "final".into()
+    } else {
+        format!("exit {}", e + 1)
+    }
+}
+
+/// One picker option's text: name, method, file size, parameters, full-network compute.
+fn option_label(m: &ModelChoice) -> String {
+    let mut text = format!("{} · {}", m.entry.name, megabytes(m.entry.bytes));
+    if let Some(c) = &m.card {
+        let method = c.training.method.split(' ').next().unwrap_or_default();
+        text = format!(
+            "{} · {method} · {} · {} parameters · {} full network",
+            m.entry.name,
+            megabytes(m.entry.bytes),
+            thousands(parameter_count(&c.config)),
+            mmac(ComputeCost::of(&c.config).full_network() as f64)
+        );
+    }
+    text
+}
+
+/// The model picker (`#model-picker`): every model of `models/index.json` with its size and
+/// compute; choosing one loads it on the same backend. Says what the loaded model was trained on.
+#[component]
+pub fn ModelPicker() -> impl IntoView {
+    let s = state();
+    let locked = move || {
+        s.switching.get().is_some()
+            || !matches!(s.status.get(), Status::Ready | Status::Done)
+            || matches!(s.audit.get(), AuditStatus::Running(..))
+    };
+    let options = move || {
+        s.models
+            .get()
+            .into_iter()
+            .map(|m| {
+                let name = m.entry.name.clone();
+                let selected = {
+                    let name = name.clone();
+                    move || s.model_name.get() == name
+                };
+                let facts = m.card.as_ref().map(|c| {
+                    (
+                        parameter_count(&c.config).to_string(),
+                        ComputeCost::of(&c.config).full_network().to_string(),
+                    )
+                });
+                let (params, macs) = facts.unwrap_or_default();
+                view! {
+                    <option value=name.clone() prop:selected=selected
+                        data-bytes=m.entry.bytes.to_string() data-parameters=params data-macs-full=macs>
+                        {option_label(&m)}
+                    </option>
+                }
+            })
+            .collect::<Vec<_>>()
+    };
+    let on_change = move |ev: leptos::ev::Event| s.switch_model(event_target_value(&ev));
+    let note = move || match s.switching.get() {
+        Some(name) => format!("Loading {name}…"),
+        None if matches!(s.audit.get(), AuditStatus::Running(..)) => {
+            "Locked while the fairness audit runs.".into()
+        }
+        None => String::new(),
+    };
+    let trained_on = move || {
+        s.card
+            .get()
+            .map(|c| format!("{} was trained on {}.", c.name, c.training.data))
+            .unwrap_or_default()
+    };
+    view! {
+        <div class="picker">
+            <label for="model-picker">"Model: "</label>
+            <select id="model-picker" data-model=move || s.model_name.get()
+                data-state=move || if s.switching.get().is_some() { "switching" } else { "idle" }
+                prop:disabled=locked on:change=on_change>
+                {options}
+            </select>
+            <span class="note">{note}</span>
+            <p class="hint" id="picker-trained-on">
+                {trained_on}
+                " Not a diagnosis: every model here is a research demo trained on generated images."
+            </p>
+        </div>
+    }
 }
 
 /// The error banner (`#error`); empty when there is no error.
@@ -202,10 +336,14 @@ pub fn ExitStrip() -> impl IntoView {
         let r = s.result.get()?;
         let card = s.card.get()?;
         let theta = s.theta.get();
-        let d = exit_policy(&r.logits, theta);
         let cost = ComputeCost::of(&card.config);
         let per_exit = cost.macs_per_exit(&card.config.exit_stages);
         let full = cost.full_network();
+        // The result and the card come from the same model (they are committed together).
+        if r.logits.is_empty() || r.logits.len() != per_exit.len() {
+            return None;
+        }
+        let d = exit_policy(&r.logits, theta);
         let last = r.logits.len() - 1;
         let cells = r
             .logits
@@ -234,13 +372,14 @@ pub fn ExitStrip() -> impl IntoView {
                         <span class="exit-name">{if e == last { "final head".to_string() } else { format!("exit {}", e + 1) }}</span>
                         <span class="conf">{pct(p[c] as f64)}</span>
                         <span class="cls">{name}</span>
-                        <span class="macs">{format!("{:.2} MMAC", per_exit[e] as f64 / 1e6)}</span>
+                        <span class="macs">{format!("{:.2} MMAC", per_exit.get(e).copied().unwrap_or_default() as f64 / 1e6)}</span>
                         <span class="why">{why}</span>
                     </li>
                 }
             })
             .collect::<Vec<_>>();
-        let used = per_exit[d.exit];
+        let used = per_exit.get(d.exit).copied()?;
+        let saved = 1.0 - used as f64 / full as f64;
         let summary = format!(
             "At θ = {theta:.3} this photo needs {:.2} MMAC under the early-exit policy: {} of the full network \
              ({:.2} MMAC, all stages + final head). FairScreen computes every exit anyway so that you can see them all.",
@@ -251,16 +390,67 @@ pub fn ExitStrip() -> impl IntoView {
         Some(view! {
             <h2>"Exits"</h2>
             <ol class="exits">{cells}</ol>
-            <p id="compute" data-macs-used=used.to_string() data-macs-full=full.to_string()>{summary}</p>
+            <p id="compute" data-macs-used=used.to_string() data-macs-full=full.to_string()
+                data-compute-saved=saved.to_string()>
+                <strong class="saved">{format!("Compute saved vs the full network: {}{}. ", pct(saved),
+                    if saved < 0.0 { " (no exit reached θ: every exit head ran before the final head answered)" } else { "" })}</strong>
+                {summary}
+            </p>
         })
     };
     view! { <section id="exits" class="panel" class:hidden=move || s.result.get().is_none()>{body}</section> }
 }
 
-/// The model card: what the model is, what it was trained on, and its validation numbers.
+/// Size and compute of a model for the card: parameters, file, MACs of the full network and of
+/// each exit under the policy.
+fn size_facts(c: &ModelCard, bytes: Option<usize>) -> (String, String) {
+    let cost = ComputeCost::of(&c.config);
+    let per_exit = cost.macs_per_exit(&c.config.exit_stages);
+    let weights = format!(
+        "{} · {} parameters{}",
+        c.quantization,
+        thousands(parameter_count(&c.config)),
+        bytes
+            .map(|b| format!(" · {} file (sha256 verified)", megabytes(b)))
+            .unwrap_or_default()
+    );
+    let exits = per_exit
+        .iter()
+        .enumerate()
+        .map(|(e, m)| format!("{} {}", exit_name(e, per_exit.len()), mmac(*m as f64)))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let compute = format!(
+        "{} for the full network (all stages + final head); leaving at {exits} under the early-exit policy",
+        mmac(cost.full_network() as f64)
+    );
+    (weights, compute)
+}
+
+/// The model card: what the model is, what it was trained on, its size and compute, and its
+/// validation numbers.
 #[component]
 pub fn ModelCardView() -> impl IntoView {
     let s = state();
+    let bytes = move || {
+        let name = s.model_name.get();
+        s.models.with(|m| {
+            m.iter()
+                .find(|c| c.entry.name == name)
+                .map(|c| c.entry.bytes)
+        })
+    };
+    // Mean compute of the policy at θ over the evaluation subset, once the audit has run.
+    let policy = move || {
+        s.exit_chart().map(|d| {
+            format!(
+                "At θ = {:.3} on the evaluation subset: {} per image on average ({}).",
+                d.theta,
+                mmac(d.policy.mean_macs),
+                saved_text(d.policy.compute_saved)
+            )
+        })
+    };
     let body = move || {
         let c = s.card.get()?;
         let metrics = c
@@ -269,6 +459,7 @@ pub fn ModelCardView() -> impl IntoView {
             .filter(|(k, _)| k.starts_with("val/"))
             .map(|(k, v)| view! { <tr><td>{k.clone()}</td><td>{format!("{v:.3}")}</td></tr> })
             .collect::<Vec<_>>();
+        let (weights, compute) = size_facts(&c, bytes());
         Some(view! {
             <h2>"Model card: " {c.name.clone()}</h2>
             <dl>
@@ -278,14 +469,27 @@ pub fn ModelCardView() -> impl IntoView {
                 <dd>{format!("{} · {} px · widths {:?} · exits after stages {:?} + final head · {}",
                     c.config.arch, c.config.input_size, c.config.widths,
                     c.config.exit_stages.iter().map(|s| s + 1).collect::<Vec<_>>(), c.quantization)}</dd>
+                <dt>"Weights"</dt><dd id="card-weights">{weights}</dd>
+                <dt>"Compute"</dt><dd id="card-compute">{compute} ". " {policy}</dd>
+                <dt>"Default θ"</dt><dd id="card-theta">{format!("{:.3}", c.default_theta)}
+                    {c.theta_selection.clone().map(|t| format!(" — {t}"))}</dd>
                 <dt>"Classes"</dt><dd>{c.config.class_names.join(", ")}</dd>
                 <dt>"Rebuild with"</dt><dd><code>{c.training.command.clone()}</code></dd>
             </dl>
-            <table class="metrics"><caption>"Validation (generated images)"</caption>{metrics}</table>
+            <details class="card-metrics">
+                <summary>{format!("Validation metrics at export ({}, generated images)", metrics.len())}</summary>
+                <table class="metrics">{metrics}</table>
+            </details>
             <p class="disclaimer">{c.disclaimer.clone()}</p>
         })
     };
-    view! { <section id="card" class="panel">{body}</section> }
+    view! {
+        <section id="card" class="panel"
+            data-name=move || s.card.get().map(|c| c.name).unwrap_or_default()
+            data-default-theta=move || s.card.get().map(|c| c.default_theta.to_string()).unwrap_or_default()>
+            {body}
+        </section>
+    }
 }
 
 /// Writes a panic report into the error banner without the reactive system (it may be broken).
@@ -562,6 +766,7 @@ pub fn Dashboard() -> impl IntoView {
                 <p class="hint">{format!(
                     "Computed in this browser at θ = {:.3} (the exits' policy decides each prediction). Intervals: {} % bootstrap, {} resamples stratified by group, seed {}.",
                     s.theta.get_untracked(), (opts.level * 100.0).round(), opts.bootstrap, opts.seed)}</p>
+                <ExitChart />
                 <div class="tabs">{tabs}</div>
                 {shown}
             }
@@ -571,13 +776,313 @@ pub fn Dashboard() -> impl IntoView {
     };
     view! {
         <section id="dashboard" class="panel" data-state=move || s.audit.get().state()
-            data-report=report_json>
+            data-report=report_json data-model=move || s.model_name.get()
+            data-theta=move || { s.audit.track(); s.theta.get_untracked().to_string() }
+            data-audit-runs=move || s.audit_runs.get().to_string()>
             <h2>"Fairness on the evaluation subset"</h2>
             <button id="run-audit" prop:disabled=move || !can_run() on:click=move |_| s.run_audit()>
                 {move || if matches!(s.audit.get(), AuditStatus::Ready(_)) { "Run again" } else { "Compute fairness statistics" }}
             </button>
             {body}
             <p class="disclaimer">"Statistics of a model trained and evaluated on generated images: they show how it treats these synthetic groups, not how it would treat real patients."</p>
+        </section>
+    }
+}
+
+/// Ticks of a value axis within [0, 1]: (low, high, step), about four steps over the data.
+fn nice_axis(min: f64, max: f64, from_zero: bool) -> (f64, f64, f64) {
+    let min = if from_zero { 0.0 } else { min };
+    let span = (max - min).max(0.02);
+    let step = [0.005, 0.01, 0.02, 0.025, 0.05, 0.1, 0.2, 0.25, 0.5, 1.0]
+        .into_iter()
+        .find(|s| span / s <= 4.0)
+        .unwrap_or(1.0);
+    let lo = if from_zero {
+        0.0
+    } else {
+        ((min - step / 4.0) / step).floor().max(0.0) * step
+    };
+    let hi = (((max + step / 4.0) / step).ceil() * step)
+        .min(1.0)
+        .max(lo + step);
+    (lo, hi, step)
+}
+
+fn ticks(lo: f64, hi: f64, step: f64) -> Vec<f64> {
+    let n = ((hi - lo) / step + 1e-9).floor() as usize;
+    (0..=n).map(|i| lo + i as f64 * step).collect()
+}
+
+fn tick_label(v: f64, step: f64) -> String {
+    let decimals = if (step * 10.0 - (step * 10.0).round()).abs() < 1e-9 {
+        1
+    } else if (step * 100.0 - (step * 100.0).round()).abs() < 1e-9 {
+        2
+    } else {
+        3
+    };
+    format!("{v:.decimals$}")
+}
+
+const ACC_COLOUR: &str = "#2f6fdb";
+const EODD_COLOUR: &str = "#c2410c";
+const POLICY_COLOUR: &str = "#111827";
+
+/// One panel of the chart: a y axis with ticks and grid lines, the exits' series and the
+/// policy's diamond. `xs` are screen x of the exits, `px` the policy's.
+#[allow(clippy::too_many_arguments)]
+fn chart_panel(
+    title: &'static str,
+    colour: &'static str,
+    values: &[f64],
+    policy: f64,
+    xs: &[f64],
+    px: f64,
+    top: f64,
+    bottom: f64,
+    from_zero: bool,
+    labels: Option<Vec<String>>,
+) -> impl IntoView {
+    let (left, right) = (64.0, 616.0);
+    let all = values.iter().copied().chain([policy]);
+    let (min, max) = all.fold((f64::MAX, f64::MIN), |(a, b), v| (a.min(v), b.max(v)));
+    let (lo, hi, step) = nice_axis(min, max, from_zero);
+    let y = move |v: f64| bottom - (v - lo) / (hi - lo) * (bottom - top);
+    let grid = ticks(lo, hi, step)
+        .into_iter()
+        .map(|t| {
+            view! {
+                <line x1=left x2=right y1=y(t) y2=y(t) stroke="#e5e7eb" />
+                <line x1=left - 4.0 x2=left y1=y(t) y2=y(t) stroke="#6b7280" />
+                <text x=left - 7.0 y=y(t) + 4.0 text-anchor="end" font-size="11" fill="#4b5563">{tick_label(t, step)}</text>
+            }
+        })
+        .collect::<Vec<_>>();
+    let points = xs
+        .iter()
+        .zip(values)
+        .map(|(x, v)| format!("{x:.1},{:.1}", y(*v)))
+        .collect::<Vec<_>>()
+        .join(" ");
+    let marks = xs
+        .iter()
+        .zip(values)
+        .enumerate()
+        .map(|(e, (x, v))| {
+            let label = labels.as_ref().and_then(|l| l.get(e).cloned()).map(|l| {
+                view! { <text x=*x y=y(*v) - 9.0 text-anchor="middle" font-size="11" fill="#374151">{l}</text> }
+            });
+            let mark = if from_zero {
+                view! { <rect x=x - 4.0 y=y(*v) - 4.0 width="8" height="8" fill=colour /> }.into_any()
+            } else {
+                view! { <circle cx=*x cy=y(*v) r="4.5" fill=colour /> }.into_any()
+            };
+            view! { {mark} {label} }
+        })
+        .collect::<Vec<_>>();
+    let py = y(policy);
+    let diamond = format!(
+        "M {px:.1} {:.1} L {:.1} {py:.1} L {px:.1} {:.1} L {:.1} {py:.1} Z",
+        py - 7.0,
+        px + 7.0,
+        py + 7.0,
+        px - 7.0
+    );
+    view! {
+        <g class="panel">
+            {grid}
+            <line x1=left x2=left y1=top y2=bottom stroke="#6b7280" />
+            <text x=left + 6.0 y=top - 6.0 font-size="12" font-weight="600" fill=colour>{title}</text>
+            <polyline points=points fill="none" stroke=colour stroke-width="2" />
+            {marks}
+            <path d=diamond fill=POLICY_COLOUR stroke="#fff" stroke-width="1" />
+        </g>
+    }
+}
+
+/// The per-exit chart as inline SVG: accuracy and EOdd of each exit alone against its compute,
+/// and the early-exit policy's point at θ.
+fn exit_chart_svg(d: &ExitChartData) -> impl IntoView {
+    let (left, right) = (64.0, 616.0);
+    let policy_compute = 1.0 - d.policy.compute_saved;
+    let x_max = d
+        .exit_compute
+        .iter()
+        .copied()
+        .chain([policy_compute, 1.0])
+        .fold(0.0, f64::max);
+    let x_max = (x_max / 0.25).ceil() * 0.25;
+    let x = move |v: f64| left + v / x_max * (right - left);
+    let xs: Vec<f64> = d.exit_compute.iter().map(|&c| x(c)).collect();
+    let px = x(policy_compute);
+    let n = d.exits.len();
+    let names: Vec<String> = (0..n).map(|e| exit_name(e, n)).collect();
+    let acc: Vec<f64> = d.exits.iter().map(|p| p.accuracy).collect();
+    let eodds: Vec<f64> = d.exits.iter().map(|p| p.eodds_abs).collect();
+    let (acc_top, acc_bottom, eo_top, eo_bottom) = (70.0, 200.0, 236.0, 340.0);
+    let x_ticks = ticks(0.0, x_max, 0.25)
+        .into_iter()
+        .map(|t| {
+            view! {
+                <line x1=x(t) x2=x(t) y1=eo_bottom y2=eo_bottom + 4.0 stroke="#6b7280" />
+                <line x1=x(t) x2=x(t) y1=acc_bottom y2=acc_bottom + 4.0 stroke="#6b7280" />
+                <text x=x(t) y=eo_bottom + 17.0 text-anchor="middle" font-size="11" fill="#4b5563">{format!("{:.0} %", t * 100.0)}</text>
+            }
+        })
+        .collect::<Vec<_>>();
+    let legend_policy = format!(
+        "early-exit policy at θ = {:.3}: {}",
+        d.theta,
+        saved_text(d.policy.compute_saved)
+    );
+    view! {
+        <svg viewBox="0 0 640 390" role="img" class="chart"
+            aria-label="Accuracy and EOdd of each exit and of the early-exit policy against compute">
+            <g class="legend" font-size="12" fill="#1f2937">
+                <line x1="70" x2="94" y1="16" y2="16" stroke=ACC_COLOUR stroke-width="2" />
+                <circle cx="82" cy="16" r="4.5" fill=ACC_COLOUR />
+                <text x="100" y="20">"accuracy, each exit alone"</text>
+                <line x1="290" x2="314" y1="16" y2="16" stroke=EODD_COLOUR stroke-width="2" />
+                <rect x="298" y="12" width="8" height="8" fill=EODD_COLOUR />
+                <text x="320" y="20">"EOdd (abs), each exit alone"</text>
+                <path d="M 82 33 L 89 40 L 82 47 L 75 40 Z" fill=POLICY_COLOUR />
+                <text x="100" y="44">{legend_policy}</text>
+            </g>
+            {chart_panel("accuracy", ACC_COLOUR, &acc, d.policy.accuracy, &xs, px, acc_top, acc_bottom, false, Some(names))}
+            {chart_panel("EOdd (abs): Fitzpatrick I–III vs IV–VI", EODD_COLOUR, &eodds, d.policy.eodds_abs, &xs, px, eo_top, eo_bottom, true, None)}
+            <line x1=left x2=right y1=eo_bottom y2=eo_bottom stroke="#6b7280" />
+            <line x1=left x2=right y1=acc_bottom y2=acc_bottom stroke="#6b7280" />
+            {x_ticks}
+            <text x=(left + right) / 2.0 y="384" text-anchor="middle" font-size="12" fill="#374151">
+                "compute per image (share of the full network's multiply–accumulates)"
+            </text>
+        </svg>
+    }
+}
+
+/// The per-exit chart (`#exit-chart`): each exit alone and the early-exit policy at θ on the
+/// evaluation subset; follows θ live from the cached logits (no inference). Its numbers are
+/// also data attributes (comma-separated, shallow to deep).
+#[component]
+pub fn ExitChart() -> impl IntoView {
+    let s = state();
+    let data = Memo::new(move |_| s.exit_chart());
+    let attr =
+        move |f: fn(&ExitChartData) -> String| data.with(|d| d.as_ref().map(f).unwrap_or_default());
+    // The page's own logits over the subset, for checking the numbers (changes only with an audit).
+    let logits_json = move || {
+        s.audit_version.track();
+        s.model_name.track();
+        s.audit_logits
+            .get_value()
+            .map(|l| serde_json::to_string(&*l).unwrap_or_default())
+            .unwrap_or_default()
+    };
+    let caption = move || {
+        data.with(|d| {
+            d.as_ref().map(|d| {
+                let shares = d
+                    .policy
+                    .exit_share
+                    .iter()
+                    .enumerate()
+                    .map(|(e, v)| format!("{} {}", exit_name(e, d.policy.exit_share.len()), pct(*v)))
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                format!(
+                    "{} on the {} evaluation images (generated, not patients). Each exit alone: its accuracy and EOdd between \
+                     Fitzpatrick I–III and IV–VI, placed at the compute it needs. The diamond is the early-exit policy at θ = {:.3}: \
+                     accuracy {:.3}, EOdd {:.3}, {} (answered by {shares}). Move θ to move it.",
+                    d.model, d.samples, d.theta, d.policy.accuracy, d.policy.eodds_abs,
+                    saved_text(d.policy.compute_saved)
+                )
+            })
+        })
+    };
+    view! {
+        <figure id="exit-chart" class="chart" class:hidden=move || data.with(|d| d.is_none())
+            data-model=move || attr(|d| d.model.clone())
+            data-theta=move || attr(|d| d.theta.to_string())
+            data-exit-accuracy=move || attr(|d| csv(d.exits.iter().map(|p| p.accuracy)))
+            data-exit-eodds=move || attr(|d| csv(d.exits.iter().map(|p| p.eodds_abs)))
+            data-exit-compute=move || attr(|d| csv(d.exit_compute.iter().copied()))
+            data-policy-accuracy=move || attr(|d| d.policy.accuracy.to_string())
+            data-policy-eodds=move || attr(|d| d.policy.eodds_abs.to_string())
+            data-policy-compute-saved=move || attr(|d| d.policy.compute_saved.to_string())
+            data-policy-exit-share=move || attr(|d| csv(d.policy.exit_share.iter().copied()))
+            data-logits=logits_json>
+            {move || data.get().map(|d| exit_chart_svg(&d))}
+            <figcaption>{caption}</figcaption>
+        </figure>
+    }
+}
+
+fn comparison_row(r: &ComparisonRow) -> impl IntoView {
+    let eodds = r.report.fme.as_ref().map(|f| f.eodds_abs);
+    let shares = r
+        .policy
+        .exit_share
+        .iter()
+        .map(|v| format!("{:.0}", 100.0 * v))
+        .collect::<Vec<_>>()
+        .join(" / ")
+        + " %";
+    let method = r.card.training.method.clone();
+    let title = method.clone();
+    let short_method = method.split(" (").next().unwrap_or_default().to_string();
+    view! {
+        <tr class:active=r.active data-model=r.model.clone() data-method=method
+            data-theta=r.theta.to_string()
+            data-bytes=r.bytes.to_string()
+            data-accuracy=r.report.overall.accuracy.to_string()
+            data-f1=r.report.overall.f1.to_string()
+            data-eodds=eodds.map(|v| v.to_string()).unwrap_or_default()
+            data-worst-group-accuracy=r.report.worst_group_accuracy.to_string()
+            data-exit-share=csv(r.policy.exit_share.iter().copied())
+            data-compute-saved=r.policy.compute_saved.to_string()>
+            <th>{r.model.clone()}{r.active.then_some(" (loaded)")}
+                <span class="weights">{format!("{} · {}", r.card.quantization, megabytes(r.bytes))}</span>
+                <span class="weights">{format!("{} parameters", thousands(parameter_count(&r.card.config)))}</span></th>
+            <td title=title>{short_method}</td>
+            <td class="num">{format!("{:.3}", r.theta)}</td>
+            <td class="num">{format!("{:.3}", r.report.overall.accuracy)}</td>
+            <td class="num">{format!("{:.3}", r.report.overall.f1)}</td>
+            <td class="num">{eodds.map(|v| format!("{v:.3}")).unwrap_or("—".into())}</td>
+            <td class="num">{format!("{:.3}", r.report.worst_group_accuracy)}</td>
+            <td class="shares">{shares}</td>
+            <td class="num">{pct(r.policy.compute_saved)}</td>
+        </tr>
+    }
+}
+
+/// Side-by-side comparison (`#model-comparison`) of every model audited in this browser, each at
+/// its own θ, from the cached exit logits (switching models does not re-run an audit).
+#[component]
+pub fn Comparison() -> impl IntoView {
+    let s = state();
+    let rows = Memo::new(move |_| s.comparison());
+    let trained_on = move || {
+        rows.get()
+            .iter()
+            .map(|r| view! { <li>{format!("{}: {}", r.model, r.card.training.data)}</li> })
+            .collect::<Vec<_>>()
+    };
+    view! {
+        <section id="comparison" class="panel" class:hidden=move || rows.with(|r| r.is_empty())
+            data-models=move || rows.with(|r| r.iter().map(|r| r.model.clone()).collect::<Vec<_>>().join(","))>
+            <h2>"Models side by side"</h2>
+            <p class="hint">"Every model audited in this browser on the evaluation subset, each under the early-exit policy at its own θ (the loaded model's follows the slider). Skin groups: Fitzpatrick I–III vs IV–VI. Choose another model above and compute its fairness statistics to add it."</p>
+            <div class="scroll">
+                <table id="model-comparison">
+                    <tr><th>"model (weights)"</th><th>"training"</th><th>"θ"</th><th>"accuracy"</th>
+                        <th>"macro F1"</th><th>"EOdd (abs)"</th><th>"worst skin group acc."</th>
+                        <th>"exits used, % (shallow → final)"</th><th>"compute saved"</th></tr>
+                    {move || rows.get().iter().map(comparison_row).collect::<Vec<_>>()}
+                </table>
+            </div>
+            <p class="hint">"Trained on:"</p>
+            <ul class="trained-on">{trained_on}</ul>
+            <p class="disclaimer">"Not a diagnosis: research models trained and evaluated on generated images; these numbers describe how they treat synthetic groups, not real patients."</p>
         </section>
     }
 }

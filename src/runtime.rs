@@ -3,10 +3,11 @@
 
 use burn::prelude::*;
 use fairscreen_core::bundle::read_eval_bundle;
+use fairscreen_core::format::card_from_prefix;
 use fairscreen_core::format::{sha256_hex, AssetEntry, AssetIndex};
 use fairscreen_core::infer::{BatchLogits, LoadedModel};
 use fairscreen_core::preprocess::prepare_image_bytes;
-use fairscreen_core::EvalBundle;
+use fairscreen_core::{EvalBundle, ModelCard};
 use js_sys::{Reflect, Uint8Array};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
@@ -247,13 +248,18 @@ pub async fn file_bytes(file: &web_sys::File) -> Result<Vec<u8>, String> {
     Ok(Uint8Array::new(&buf).to_vec())
 }
 
-/// Loads the default model of the index onto `device` and runs one warm-up pass (compiles the
-/// GPU pipelines so the first photo is not slow).
-pub async fn load_default_model(device: &Device) -> Result<LoadedModel, String> {
+/// The site's model index (`models/index.json`): every model the picker offers and the default.
+pub async fn model_index() -> Result<AssetIndex, String> {
     let index_bytes = fetch_bytes("models/index.json").await?;
     let index: AssetIndex = serde_json::from_slice(&index_bytes)
         .map_err(|e| format!("models/index.json is not valid: {e}"))?;
-    let entry = index.default_entry()?;
+    index.default_entry()?;
+    Ok(index)
+}
+
+/// Fetches the model of `entry`, checks it against the index (size and sha256), loads it onto
+/// `device` and runs one warm-up pass (compiles the GPU pipelines so the first photo is not slow).
+pub async fn load_model(device: &Device, entry: &AssetEntry) -> Result<LoadedModel, String> {
     let bytes = fetch_bytes(&format!("models/{}", entry.file)).await?;
     verify_asset("models", entry, &bytes)?;
     let model = LoadedModel::from_bytes(&bytes, device)
@@ -264,6 +270,46 @@ pub async fn load_default_model(device: &Device) -> Result<LoadedModel, String> 
         .await
         .map_err(|e| format!("warm-up inference failed: {e}"))?;
     Ok(model)
+}
+
+/// The card of a listed model read from the start of its file (the header only: a few kB, the
+/// download is cancelled there). For describing models in the picker; not verified until loaded.
+pub async fn peek_model_card(entry: &AssetEntry) -> Result<ModelCard, String> {
+    let url = format!("models/{}", entry.file);
+    let resp = fetch_response(&url).await?;
+    let body = resp
+        .body()
+        .ok_or_else(|| format!("{url}: the response has no body"))?;
+    let reader: web_sys::ReadableStreamDefaultReader = body
+        .get_reader()
+        .dyn_into()
+        .map_err(|_| format!("{url}: the response body cannot be read as a stream"))?;
+    let mut prefix = Vec::new();
+    let outcome = loop {
+        match card_from_prefix(&prefix) {
+            Ok(Some(card)) => break Ok(card),
+            Err(e) => break Err(format!("{url}: {e}")),
+            Ok(None) => {}
+        }
+        let chunk = match JsFuture::from(reader.read()).await {
+            Ok(c) => c,
+            Err(e) => break Err(format!("reading {url} failed: {}", js_err(e))),
+        };
+        let done = Reflect::get(&chunk, &"done".into())
+            .ok()
+            .and_then(|v| v.as_bool())
+            .unwrap_or(true);
+        if done {
+            break Err(format!("{url} ended inside its header"));
+        }
+        match Reflect::get(&chunk, &"value".into()) {
+            Ok(value) => prefix.extend_from_slice(&Uint8Array::new(&value).to_vec()),
+            Err(e) => break Err(js_err(e)),
+        }
+    };
+    // Stop the download: the tensors are fetched (and verified) only when the model is chosen.
+    let _ = reader.cancel();
+    outcome
 }
 
 /// Decodes, prepares and classifies one photo; logits of every exit.

@@ -9,7 +9,7 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use burn::prelude::Device;
-use fairscreen_core::format::AssetIndex;
+use fairscreen_core::format::{AssetEntry, AssetIndex};
 use fairscreen_core::infer::LoadedModel;
 use fairscreen_core::preprocess::prepare_image_bytes;
 use fairscreen_core::{exit_policy, ExitDecision};
@@ -34,13 +34,19 @@ fn dist() -> PathBuf {
     dir
 }
 
-fn shipped_model() -> LoadedModel {
-    let models = repo().join("www/models");
-    let index: AssetIndex =
-        serde_json::from_slice(&std::fs::read(models.join("index.json")).unwrap()).unwrap();
-    let entry = index.default_entry().unwrap();
-    let bytes = std::fs::read(models.join(&entry.file)).unwrap();
+/// `www/models/index.json`: every model the picker must offer.
+fn model_index() -> AssetIndex {
+    serde_json::from_slice(&std::fs::read(repo().join("www/models/index.json")).unwrap()).unwrap()
+}
+
+/// One model of the index on the native CPU backend.
+fn load_model(entry: &AssetEntry) -> LoadedModel {
+    let bytes = std::fs::read(repo().join("www/models").join(&entry.file)).unwrap();
     LoadedModel::from_bytes(&bytes, &Device::flex()).unwrap()
+}
+
+fn shipped_model() -> LoadedModel {
+    load_model(model_index().default_entry().unwrap())
 }
 
 fn fixtures() -> Vec<PathBuf> {
@@ -423,25 +429,11 @@ fn a_damaged_evaluation_bundle_is_refused_and_screening_still_works() {
     assert!(s.attr("#result", "data-prediction").is_some());
 }
 
-/// The dashboard's report, computed in the browser (CPU backend), equals the native report for
-/// the same model, subset and θ: every scalar and every bootstrap bound within 1e-6.
-#[test]
-fn the_dashboard_report_equals_the_native_report() {
-    use fairscreen_core::metrics::{bundle_reports, FairnessReport, ReportOptions};
-    let _guard = BROWSER.lock().unwrap_or_else(|e| e.into_inner());
-    let model = shipped_model();
-    let bundle = shipped_bundle();
-    let (s, _server) = open_app(false);
-    assert_eq!(wait_eval(&s), "ready");
-    s.script("document.getElementById('run-audit').click();");
-    let state = s.wait_for("the dashboard to compute", Duration::from_secs(600), |s| {
-        s.attr("#dashboard", "data-state")
-            .filter(|st| st == "ready" || st == "error")
-    });
-    assert_eq!(state, "ready", "{}", s.text("#dashboard"));
-    let page: Vec<FairnessReport> =
-        serde_json::from_str(&s.attr("#dashboard", "data-report").unwrap()).unwrap();
-
+/// Native CPU exit logits of `model` on every image of `bundle` (per sample, per exit).
+fn native_bundle_logits(
+    model: &LoadedModel,
+    bundle: &fairscreen_core::EvalBundle,
+) -> Vec<Vec<Vec<f32>>> {
     let mut logits = Vec::new();
     for start in (0..bundle.len()).step_by(64) {
         let inputs: Vec<Vec<f32>> = (start..(start + 64).min(bundle.len()))
@@ -452,6 +444,43 @@ fn the_dashboard_report_equals_the_native_report() {
         let l = model.logits(&inputs).unwrap();
         logits.extend((0..l.batch).map(|i| l.sample(i)));
     }
+    logits
+}
+
+/// Presses the dashboard's button and waits for the audit of the loaded model.
+fn run_audit(s: &Session) {
+    let runs: u32 = s
+        .attr("#dashboard", "data-audit-runs")
+        .and_then(|r| r.parse().ok())
+        .unwrap_or(0);
+    s.script("document.getElementById('run-audit').click();");
+    let state = s.wait_for("the dashboard to compute", Duration::from_secs(600), |s| {
+        let done = s
+            .attr("#dashboard", "data-audit-runs")?
+            .parse::<u32>()
+            .ok()?
+            > runs;
+        s.attr("#dashboard", "data-state")
+            .filter(|st| done && (st == "ready" || st == "error"))
+    });
+    assert_eq!(state, "ready", "{}", s.text("#dashboard"));
+}
+
+/// The dashboard's report, computed in the browser (CPU backend), equals the native report for
+/// the same model, subset and θ: every scalar and every bootstrap bound within 1e-6.
+#[test]
+fn the_dashboard_report_equals_the_native_report() {
+    use fairscreen_core::metrics::{bundle_reports, FairnessReport, ReportOptions};
+    let _guard = BROWSER.lock().unwrap_or_else(|e| e.into_inner());
+    let model = shipped_model();
+    let bundle = shipped_bundle();
+    let (s, _server) = open_app(false);
+    assert_eq!(wait_eval(&s), "ready");
+    run_audit(&s);
+    let page: Vec<FairnessReport> =
+        serde_json::from_str(&s.attr("#dashboard", "data-report").unwrap()).unwrap();
+
+    let logits = native_bundle_logits(&model, &bundle);
     let native = bundle_reports(
         &bundle,
         &logits,
@@ -495,4 +524,580 @@ fn the_dashboard_report_equals_the_native_report() {
     });
     s.script("document.getElementById('dashboard').scrollIntoView();");
     s.screenshot(&repo().join("target/e2e/dashboard.png"));
+}
+
+/// Chooses `name` in the model picker and waits until the page has loaded it (or refused it
+/// with an error naming it).
+fn choose_model(s: &Session, name: &str) {
+    s.script(&format!(
+        "const p = document.getElementById('model-picker'); p.value = '{name}'; \
+         p.dispatchEvent(new Event('change', {{ bubbles: true }}));"
+    ));
+    s.wait_for(
+        &format!("the switch to {name}"),
+        Duration::from_secs(240),
+        |s| {
+            let loaded = s.attr("#model-picker", "data-model")? == name;
+            let refused = s.attr("#error", "data-error")?.contains(name);
+            let idle = s.attr("#model-picker", "data-state")? == "idle";
+            let st = s.attr("#status", "data-state")?;
+            ((loaded || refused) && idle && st != "loading" && st != "running").then_some(())
+        },
+    );
+}
+
+/// The picker's value (the selected option).
+fn picker_value(s: &Session) -> String {
+    s.script("return document.getElementById('model-picker').value;")
+        .as_str()
+        .unwrap_or_default()
+        .to_string()
+}
+
+/// Moves the θ slider; `commit` also sends `change` (what releasing the slider does).
+fn set_theta(s: &Session, theta: &str, commit: bool) {
+    let change = if commit {
+        "t.dispatchEvent(new Event('change', { bubbles: true }));"
+    } else {
+        ""
+    };
+    s.script(&format!(
+        "const t = document.getElementById('theta'); t.value = '{theta}'; \
+         t.dispatchEvent(new Event('input', {{ bubbles: true }})); {change}"
+    ));
+}
+
+fn floats(text: &str) -> Vec<f64> {
+    if text.is_empty() {
+        return Vec::new();
+    }
+    text.split(',').map(|v| v.parse().unwrap()).collect()
+}
+
+/// The numbers the per-exit chart shows.
+#[derive(Clone, Debug, PartialEq)]
+struct ChartNumbers {
+    exit_accuracy: Vec<f64>,
+    exit_eodds: Vec<f64>,
+    policy_accuracy: f64,
+    policy_eodds: f64,
+    policy_compute_saved: f64,
+    policy_exit_share: Vec<f64>,
+}
+
+impl ChartNumbers {
+    fn from_page(s: &Session) -> Self {
+        let get = |a: &str| s.attr("#exit-chart", a).unwrap_or_default();
+        Self {
+            exit_accuracy: floats(&get("data-exit-accuracy")),
+            exit_eodds: floats(&get("data-exit-eodds")),
+            policy_accuracy: get("data-policy-accuracy").parse().unwrap(),
+            policy_eodds: get("data-policy-eodds").parse().unwrap(),
+            policy_compute_saved: get("data-policy-compute-saved").parse().unwrap(),
+            policy_exit_share: floats(&get("data-policy-exit-share")),
+        }
+    }
+
+    /// `exit_points` and `policy_point` of core on `logits`.
+    fn native(
+        config: &fairscreen_core::ModelConfig,
+        logits: &[Vec<Vec<f32>>],
+        labels: &[usize],
+        groups: &[usize],
+        theta: f32,
+    ) -> Self {
+        use fairscreen_core::exit_analysis::{exit_points, policy_point};
+        let exits = exit_points(config, logits, labels, groups);
+        let policy = policy_point(config, logits, labels, groups, theta);
+        Self {
+            exit_accuracy: exits.iter().map(|p| p.accuracy).collect(),
+            exit_eodds: exits.iter().map(|p| p.eodds_abs).collect(),
+            policy_accuracy: policy.accuracy,
+            policy_eodds: policy.eodds_abs,
+            policy_compute_saved: policy.compute_saved,
+            policy_exit_share: policy.exit_share,
+        }
+    }
+
+    /// Largest absolute difference of any number (∞ when the shapes differ).
+    fn max_diff(&self, o: &Self) -> f64 {
+        let pairs = |a: &[f64], b: &[f64]| -> f64 {
+            if a.len() != b.len() {
+                return f64::INFINITY;
+            }
+            a.iter()
+                .zip(b)
+                .map(|(x, y)| (x - y).abs())
+                .fold(0.0, f64::max)
+        };
+        [
+            pairs(&self.exit_accuracy, &o.exit_accuracy),
+            pairs(&self.exit_eodds, &o.exit_eodds),
+            pairs(&self.policy_exit_share, &o.policy_exit_share),
+            (self.policy_accuracy - o.policy_accuracy).abs(),
+            (self.policy_eodds - o.policy_eodds).abs(),
+            (self.policy_compute_saved - o.policy_compute_saved).abs(),
+        ]
+        .into_iter()
+        .fold(0.0, f64::max)
+    }
+}
+
+/// Labels and binary skin groups (Fitzpatrick 1–3 → 0, 4–6 → 1) of the bundle, written out here
+/// rather than taken from the app's code.
+fn labels_and_skin_groups(bundle: &fairscreen_core::EvalBundle) -> (Vec<usize>, Vec<usize>) {
+    let labels = bundle.labels.iter().map(|&l| l as usize).collect();
+    let groups = bundle
+        .skin_types
+        .iter()
+        .map(|&t| match t {
+            1..=3 => 0,
+            4..=6 => 1,
+            _ => usize::MAX,
+        })
+        .collect();
+    (labels, groups)
+}
+
+/// Checks the chart at θ against core's `exit_points`/`policy_point` on the native CPU logits
+/// (1e-6). If a near-tie decided differently on the page's (wasm) logits than on the native ones,
+/// the page's numbers must instead equal those of its own exposed logits, and every sample that
+/// decided differently must be a near-tie.
+fn check_chart(
+    s: &Session,
+    model: &LoadedModel,
+    native_logits: &[Vec<Vec<f32>>],
+    bundle: &fairscreen_core::EvalBundle,
+    theta: f32,
+) -> ChartNumbers {
+    let config = &model.card.config;
+    let (labels, groups) = labels_and_skin_groups(bundle);
+    let page = ChartNumbers::from_page(s);
+    let native = ChartNumbers::native(config, native_logits, &labels, &groups, theta);
+    let diff = page.max_diff(&native);
+    println!(
+        "exit chart ({}, θ = {theta}): max |page − native| = {diff:e}",
+        model.card.name
+    );
+    if diff <= 1e-6 {
+        return page;
+    }
+    let page_logits: Vec<Vec<Vec<f32>>> =
+        serde_json::from_str(&s.attr("#exit-chart", "data-logits").unwrap()).unwrap();
+    let own = ChartNumbers::native(config, &page_logits, &labels, &groups, theta);
+    let mut flipped = 0;
+    for (i, (p, n)) in page_logits.iter().zip(native_logits).enumerate() {
+        let (dp, dn) = (exit_policy(p, theta), exit_policy(n, theta));
+        let argmax_differs = p
+            .iter()
+            .zip(n)
+            .any(|(a, b)| fairscreen_core::exit::argmax(a) != fairscreen_core::exit::argmax(b));
+        if (dp.exit, dp.class) == (dn.exit, dn.class) && !argmax_differs {
+            continue;
+        }
+        flipped += 1;
+        let near_tie = n.iter().any(|l| {
+            let mut v = l.clone();
+            v.sort_by(|a, b| b.total_cmp(a));
+            v[0] - v[1] < 1e-4
+        }) || n.iter().any(|l| {
+            let probs = fairscreen_core::exit::softmax(l);
+            let top = probs.iter().copied().fold(0.0f32, f32::max);
+            (top - theta).abs() < 1e-4
+        });
+        assert!(
+            near_tie,
+            "sample {i} decides differently on the page than natively without a near-tie"
+        );
+    }
+    println!(
+        "exit chart: {flipped} near-tie decision(s) differ; compared with the page's own logits"
+    );
+    let d = page.max_diff(&own);
+    assert!(
+        d <= 1e-6,
+        "chart vs core on the page's logits: {d}\npage {page:?}\nown {own:?}"
+    );
+    page
+}
+
+/// (a) The picker lists every model of www/models/index.json with the default chosen; choosing
+/// another loads it on the same backend (WebGPU here), changes the card and θ, and re-classifies
+/// the last photo with logits equal to that model's native CPU logits.
+#[test]
+fn the_model_picker_switches_models_and_reclassifies_the_last_photo() {
+    let _guard = BROWSER.lock().unwrap_or_else(|e| e.into_inner());
+    let index = model_index();
+    assert!(
+        index.assets.len() >= 2,
+        "www/models/index.json lists {} model(s); the picker tests need two or more",
+        index.assets.len()
+    );
+    let (s, _server) = open_app(true);
+    assert_eq!(
+        s.attr("#backend", "data-backend").as_deref(),
+        Some("webgpu")
+    );
+    let offered = s.script(
+        "return Array.from(document.querySelectorAll('#model-picker option')).map(o => o.value);",
+    );
+    let names: Vec<String> = index.assets.iter().map(|e| e.name.clone()).collect();
+    assert_eq!(
+        offered,
+        serde_json::json!(names),
+        "the picker offers the index's models"
+    );
+    assert_eq!(picker_value(&s), index.default);
+    let default_model = shipped_model();
+    assert_eq!(
+        s.attr("#card", "data-name").unwrap(),
+        default_model.card.name
+    );
+    // Beside each option: its file size (index), parameters and full-network MACs (its card).
+    for entry in &index.assets {
+        let sel = format!("#model-picker option[value=\"{}\"]", entry.name);
+        let params = s.wait_for(
+            &format!("the facts of {}", entry.name),
+            Duration::from_secs(60),
+            |s| s.attr(&sel, "data-parameters").filter(|p| !p.is_empty()),
+        );
+        let file = fairscreen_core::read_model(
+            &std::fs::read(repo().join("www/models").join(&entry.file)).unwrap(),
+        )
+        .unwrap();
+        let in_file: usize = file.tensors.values().map(|t| t.values.len()).sum();
+        assert_eq!(params, in_file.to_string(), "{}", entry.name);
+        assert_eq!(s.attr(&sel, "data-bytes").unwrap(), entry.bytes.to_string());
+        assert_eq!(
+            s.attr(&sel, "data-macs-full").unwrap(),
+            fairscreen_core::ComputeCost::of(&file.card.config)
+                .full_network()
+                .to_string()
+        );
+        assert!(s.text(&sel).contains(&entry.name));
+    }
+
+    let fixture = &fixtures()[0];
+    let (page, _, _, _) = classify_in_page(&s, fixture);
+    assert!(max_abs_diff(&page, &native_logits(&default_model, fixture)) <= 1e-4);
+    // Every other model, then back to the default.
+    let order = index
+        .assets
+        .iter()
+        .filter(|e| e.name != index.default)
+        .chain([index.default_entry().unwrap()]);
+    for entry in order {
+        let model = load_model(entry);
+        let before = runs(&s);
+        choose_model(&s, &entry.name);
+        wait_run(&s, before + 1);
+        assert_eq!(
+            s.attr("#error", "data-error").as_deref(),
+            Some(""),
+            "switching to {}",
+            entry.name
+        );
+        assert_eq!(s.attr("#card", "data-name").unwrap(), model.card.name);
+        assert_eq!(picker_value(&s), entry.name);
+        assert_eq!(
+            s.attr("#backend", "data-backend").as_deref(),
+            Some("webgpu"),
+            "same backend after the switch"
+        );
+        assert_eq!(
+            s.attr("#result", "data-theta").unwrap(),
+            model.card.default_theta.to_string(),
+            "θ is the new model's default"
+        );
+        let (page, exit, prediction) = (
+            serde_json::from_str::<Vec<Vec<f32>>>(&s.attr("#result", "data-logits").unwrap())
+                .unwrap(),
+            s.attr("#result", "data-exit-fired").unwrap(),
+            s.attr("#result", "data-prediction").unwrap(),
+        );
+        assert_eq!(
+            s.attr("#result", "data-file").unwrap(),
+            fixture.file_name().unwrap().to_string_lossy(),
+            "the last photo is re-classified"
+        );
+        let native = native_logits(&model, fixture);
+        let diff = max_abs_diff(&page, &native);
+        println!(
+            "picker: {} on {} max |Δlogit| vs native CPU = {diff:e}",
+            entry.name,
+            fixture.display()
+        );
+        assert!(diff <= 1e-4, "{}: logits differ by {diff}", entry.name);
+        let want = exit_policy(&native, model.card.default_theta);
+        assert_eq!(exit, want.exit.to_string());
+        assert_eq!(prediction, model.card.config.class_names[want.class]);
+        // The exit strip says what the exit that fired saves against the full network.
+        let cost = fairscreen_core::ComputeCost::of(&model.card.config);
+        let saved: f64 = s
+            .attr("#compute", "data-compute-saved")
+            .unwrap()
+            .parse()
+            .unwrap();
+        let used = cost.macs_at_exit(want.exit, &model.card.config.exit_stages) as f64;
+        assert!((saved - (1.0 - used / cost.full_network() as f64)).abs() < 1e-12);
+        assert!(s
+            .text("#compute")
+            .contains("Compute saved vs the full network"));
+        // What it was trained on, and not a diagnosis, next to the picker and on the card.
+        let note = s.text("#picker-trained-on");
+        assert!(
+            note.contains(&model.card.training.data),
+            "picker note: {note}"
+        );
+        assert!(note.contains("Not a diagnosis"), "picker note: {note}");
+        assert_eq!(s.text("#trained-on"), model.card.training.data);
+    }
+}
+
+/// A model of the index whose file is damaged is refused with a message when chosen; the
+/// previous model stays loaded and usable.
+#[test]
+fn a_damaged_model_in_the_picker_is_refused_and_the_previous_one_stays() {
+    let _guard = BROWSER.lock().unwrap_or_else(|e| e.into_inner());
+    let index = model_index();
+    let other = index
+        .assets
+        .iter()
+        .find(|e| e.name != index.default)
+        .expect("www/models/index.json needs a second model for this test");
+    let site = copy_dist("damaged-second");
+    let path = site.join("models").join(&other.file);
+    let mut bytes = std::fs::read(&path).unwrap();
+    let mid = bytes.len() / 2;
+    bytes[mid] ^= 0x10;
+    std::fs::write(&path, bytes).unwrap();
+    let model = shipped_model();
+    let server = StaticServer::start(site);
+    let s = Session::new(false);
+    s.goto(&server.url);
+    s.wait_for(
+        "the page to load the model",
+        Duration::from_secs(240),
+        |s| (s.attr("#status", "data-state")? == "ready").then_some(()),
+    );
+    let fixtures = fixtures();
+    upload(&s, &fixtures[0]);
+    wait_run(&s, 1);
+    choose_model(&s, &other.name);
+    let err = s.attr("#error", "data-error").unwrap();
+    assert!(err.contains(&other.name), "error was: {err}");
+    assert!(
+        err.contains("does not match models/index.json"),
+        "error was: {err}"
+    );
+    assert_eq!(s.attr("#card", "data-name").unwrap(), model.card.name);
+    assert_eq!(
+        picker_value(&s),
+        index.default,
+        "the picker shows the loaded model"
+    );
+    assert_eq!(runs(&s), 1, "a refused model does not re-classify");
+    // The previous model still classifies.
+    let last = fixtures.last().unwrap();
+    let (page, _, _, _) = classify_in_page(&s, last);
+    assert!(max_abs_diff(&page, &native_logits(&model, last)) <= 1e-4);
+}
+
+/// (b, c) After the audit, the per-exit chart's accuracy/EOdd of every exit and the policy's
+/// point equal core's `exit_points`/`policy_point` on the native CPU logits of the same model and
+/// subset; moving θ moves the policy point (live, without inference) to the native value at the
+/// new θ, and releasing the slider recomputes the dashboard at that θ.
+#[test]
+fn the_exit_chart_equals_native_exit_points_and_follows_theta() {
+    let _guard = BROWSER.lock().unwrap_or_else(|e| e.into_inner());
+    let model = shipped_model();
+    let bundle = shipped_bundle();
+    let native_logits = native_bundle_logits(&model, &bundle);
+    let (s, _server) = open_app(false);
+    assert_eq!(wait_eval(&s), "ready");
+    assert_eq!(
+        s.attr("#exit-chart", "data-model").unwrap_or_default(),
+        "",
+        "no chart before the audit"
+    );
+    run_audit(&s);
+    assert_eq!(
+        s.attr("#exit-chart", "data-model").unwrap(),
+        model_index().default
+    );
+    let page_logits: Vec<Vec<Vec<f32>>> =
+        serde_json::from_str(&s.attr("#exit-chart", "data-logits").unwrap()).unwrap();
+    assert_eq!(page_logits.len(), bundle.len());
+    let worst = page_logits
+        .iter()
+        .zip(&native_logits)
+        .map(|(p, n)| max_abs_diff(p, n))
+        .fold(0.0f32, f32::max);
+    println!("exit chart: page logits vs native CPU, max |Δ| = {worst:e}");
+    assert!(worst <= 1e-4, "{worst}");
+    let theta: f32 = s
+        .attr("#exit-chart", "data-theta")
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert_eq!(theta, model.card.default_theta);
+    let at_default = check_chart(&s, &model, &native_logits, &bundle, theta);
+    assert_eq!(
+        at_default.exit_accuracy.len(),
+        model.card.config.num_exits()
+    );
+    let runs = s.attr("#dashboard", "data-audit-runs").unwrap();
+
+    for theta in ["0.3", "0.999"] {
+        set_theta(&s, theta, false);
+        s.wait_for(
+            "the policy point to follow θ",
+            Duration::from_secs(30),
+            |s| (s.attr("#exit-chart", "data-theta")? == theta).then_some(()),
+        );
+        let at = check_chart(&s, &model, &native_logits, &bundle, theta.parse().unwrap());
+        assert_eq!(
+            at.exit_accuracy, at_default.exit_accuracy,
+            "exits alone do not depend on θ"
+        );
+        // Releasing the slider recomputes the dashboard's reports at this θ.
+        set_theta(&s, theta, true);
+        let report = s.wait_for(
+            "the dashboard at the new θ",
+            Duration::from_secs(60),
+            |s| {
+                (s.attr("#dashboard", "data-theta")? == theta)
+                    .then(|| s.attr("#dashboard", "data-report"))?
+            },
+        );
+        let report: Vec<fairscreen_core::metrics::FairnessReport> =
+            serde_json::from_str(&report).unwrap();
+        assert!((report[0].overall.accuracy - at.policy_accuracy).abs() <= 1e-12);
+        assert!(
+            (report[0].fme.as_ref().unwrap().eodds_abs - at.policy_eodds).abs() <= 1e-12,
+            "the dashboard's EOdd (skin I–III / IV–VI) is the policy point's"
+        );
+    }
+    assert_eq!(
+        s.attr("#dashboard", "data-audit-runs").unwrap(),
+        runs,
+        "moving θ runs no inference"
+    );
+}
+
+/// (d) After auditing every model of the index, the comparison table has one row per audited
+/// model with the numbers the chart and the dashboard showed for it; switching back to an
+/// audited model reuses its logits (no new inference). With FAIRSCREEN_SCREENSHOTS=1 it also
+/// saves docs/screenshot-exits.png (always target/e2e/exits.png).
+#[test]
+fn the_comparison_table_has_a_row_per_audited_model() {
+    let _guard = BROWSER.lock().unwrap_or_else(|e| e.into_inner());
+    let index = model_index();
+    assert!(
+        index.assets.len() >= 2,
+        "www/models/index.json lists {} model(s); the comparison test needs two or more",
+        index.assets.len()
+    );
+    // The photo whose policy leaves earliest with the default model (the screenshot shows it).
+    let default_model = shipped_model();
+    let theta = default_model.card.default_theta;
+    let photo = fixtures()
+        .into_iter()
+        .min_by_key(|p| exit_policy(&native_logits(&default_model, p), theta).exit)
+        .unwrap();
+    let (s, _server) = open_app(false);
+    assert_eq!(wait_eval(&s), "ready");
+    upload(&s, &photo);
+    wait_run(&s, 1);
+    let order: Vec<&AssetEntry> = std::iter::once(index.default_entry().unwrap())
+        .chain(index.assets.iter().filter(|e| e.name != index.default))
+        .collect();
+    let mut audited: Vec<String> = Vec::new();
+    let mut shown: Vec<(String, ChartNumbers, String)> = Vec::new();
+    for entry in &order {
+        let model = load_model(entry);
+        choose_model(&s, &entry.name);
+        assert_eq!(s.attr("#card", "data-name").unwrap(), model.card.name);
+        assert_eq!(
+            s.attr("#dashboard", "data-state").unwrap(),
+            "idle",
+            "{} was not audited yet",
+            entry.name
+        );
+        run_audit(&s);
+        audited.push(entry.name.clone());
+        let chart = ChartNumbers::from_page(&s);
+        let theta = s.attr("#exit-chart", "data-theta").unwrap();
+        // One row per audited model, in index order.
+        let rows = s.script(
+            "return Array.from(document.querySelectorAll('#model-comparison tr[data-model]')).map(r => r.dataset.model);",
+        );
+        let want: Vec<&String> = index
+            .assets
+            .iter()
+            .map(|e| &e.name)
+            .filter(|n| audited.contains(n))
+            .collect();
+        assert_eq!(rows, serde_json::json!(want));
+        let row = format!("#model-comparison tr[data-model=\"{}\"]", entry.name);
+        let num = |a: &str| -> f64 { s.attr(&row, a).unwrap().parse().unwrap() };
+        assert_eq!(
+            s.attr(&row, "data-method").unwrap(),
+            model.card.training.method
+        );
+        assert_eq!(s.attr(&row, "data-bytes").unwrap(), entry.bytes.to_string());
+        assert_eq!(s.attr(&row, "data-theta").unwrap(), theta);
+        assert!((num("data-accuracy") - chart.policy_accuracy).abs() <= 1e-12);
+        assert!((num("data-eodds") - chart.policy_eodds).abs() <= 1e-12);
+        assert!((num("data-compute-saved") - chart.policy_compute_saved).abs() <= 1e-12);
+        assert_eq!(
+            floats(&s.attr(&row, "data-exit-share").unwrap()),
+            chart.policy_exit_share
+        );
+        let report: Vec<fairscreen_core::metrics::FairnessReport> =
+            serde_json::from_str(&s.attr("#dashboard", "data-report").unwrap()).unwrap();
+        assert!((num("data-f1") - report[0].overall.f1).abs() <= 1e-12);
+        assert!((num("data-worst-group-accuracy") - report[0].worst_group_accuracy).abs() <= 1e-12);
+        shown.push((entry.name.clone(), chart, theta));
+    }
+    // Back to the default: its audit is reused (no inference) and every row is unchanged.
+    let runs = s.attr("#dashboard", "data-audit-runs").unwrap();
+    choose_model(&s, &index.default);
+    s.wait_for("the cached audit", Duration::from_secs(60), |s| {
+        (s.attr("#dashboard", "data-state")? == "ready"
+            && s.attr("#exit-chart", "data-model")? == index.default)
+            .then_some(())
+    });
+    assert_eq!(s.attr("#dashboard", "data-audit-runs").unwrap(), runs);
+    for (name, chart, theta) in &shown {
+        let row = format!("#model-comparison tr[data-model=\"{name}\"]");
+        assert_eq!(&s.attr(&row, "data-theta").unwrap(), theta, "{name}");
+        let acc: f64 = s.attr(&row, "data-accuracy").unwrap().parse().unwrap();
+        assert!((acc - chart.policy_accuracy).abs() <= 1e-12, "{name}");
+        if name == &index.default {
+            assert_eq!(&ChartNumbers::from_page(&s), chart);
+        }
+    }
+    assert!(s.text("#comparison").contains("Not a diagnosis"));
+    wait_run(&s, order.len() as u32 + 1);
+    screenshot_page(&s, "#comparison", "exits.png", "screenshot-exits.png");
+}
+
+/// Saves the page from the top down to the bottom of `last` as target/e2e/`name`, and as
+/// docs/`docs_name` when FAIRSCREEN_SCREENSHOTS=1.
+fn screenshot_page(s: &Session, last: &str, name: &str, docs_name: &str) {
+    let v = s.script(&format!(
+        "const r = document.querySelector('{last}').getBoundingClientRect(); \
+         return [Math.ceil(r.bottom + window.scrollY + 16), window.outerHeight - window.innerHeight];"
+    ));
+    let (bottom, chrome) = (v[0].as_u64().unwrap(), v[1].as_u64().unwrap_or(0));
+    s.set_window_size(1280, (bottom + chrome) as u32);
+    s.script("window.scrollTo(0, 0);");
+    std::thread::sleep(Duration::from_millis(500));
+    let path = repo().join("target/e2e").join(name);
+    s.screenshot(&path);
+    if std::env::var("FAIRSCREEN_SCREENSHOTS").is_ok_and(|v| v == "1") {
+        std::fs::copy(&path, repo().join("docs").join(docs_name)).unwrap();
+        println!("saved docs/{docs_name}");
+    }
 }

@@ -317,6 +317,16 @@ impl Session {
         }
     }
 
+    /// Resizes the browser window (outer size, in CSS pixels).
+    pub fn set_window_size(&self, width: u32, height: u32) {
+        self.cmd(
+            "POST",
+            "/window/rect",
+            Some(json!({ "width": width, "height": height })),
+        )
+        .expect("set window rect");
+    }
+
     /// Saves a PNG screenshot of the viewport to `path`.
     pub fn screenshot(&self, path: &Path) {
         use base64::Engine;

@@ -241,3 +241,25 @@ pub fn select_theta(sweep: &[ThetaPoint]) -> Option<usize> {
         })
     })
 }
+
+/// Binary skin-type group of each sample, as `exit_points`/`policy_point` take it: Fitzpatrick
+/// I–III → 0, IV–VI → 1, unknown (0 or out of range) → `usize::MAX` (left out of group metrics).
+pub fn skin_groups(skin_types: &[u8]) -> Vec<usize> {
+    skin_types
+        .iter()
+        .map(|t| match t {
+            1..=3 => 0,
+            4..=6 => 1,
+            _ => usize::MAX,
+        })
+        .collect()
+}
+
+/// Parameters of a model as stored in its file (BN folded): the sum of every tensor's elements.
+pub fn parameter_count(config: &ModelConfig) -> usize {
+    config
+        .tensor_shapes()
+        .iter()
+        .map(|(_, shape)| shape.iter().product::<usize>())
+        .sum()
+}

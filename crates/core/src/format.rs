@@ -47,6 +47,9 @@ pub struct ModelCard {
     pub sensitive_attributes: Vec<String>,
     /// Default early-exit threshold θ.
     pub default_theta: f32,
+    /// How the default θ was chosen (rule and data), when it was chosen by a stated rule.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub theta_selection: Option<String>,
     /// How it was trained.
     pub training: TrainingInfo,
     /// Metrics measured at export (name → value), e.g. `val/exit3/accuracy`.
@@ -320,15 +323,44 @@ pub(crate) fn parse_card<T: serde::de::DeserializeOwned>(
     serde_json::from_value(value).map_err(|e| CardProblem::Bad(e.to_string()))
 }
 
-/// Parses and validates a model file (see module docs for what is checked).
-pub fn read_model(bytes: &[u8]) -> Result<ModelFile, FormatError> {
-    let (header, data) = split_safetensors(bytes)?;
-    let card: ModelCard = parse_card(&header, CARD_KEY, FORMAT_VERSION).map_err(|p| match p {
+/// The model card of a parsed safetensors header, with its architecture validated.
+fn header_card(
+    header: &serde_json::Map<String, serde_json::Value>,
+) -> Result<ModelCard, FormatError> {
+    let card: ModelCard = parse_card(header, CARD_KEY, FORMAT_VERSION).map_err(|p| match p {
         CardProblem::Missing => FormatError::MissingCard,
         CardProblem::Bad(m) => FormatError::BadCard(m),
         CardProblem::Version(v) => FormatError::UnsupportedVersion(v),
     })?;
     card.config.validate().map_err(FormatError::BadConfig)?;
+    Ok(card)
+}
+
+/// The model card from the first bytes of a model file (its safetensors header), without reading
+/// or verifying the tensors — to describe a listed model before downloading it; `Ok(None)` while
+/// `prefix` is shorter than the header. Use [`read_model`] on the whole file to load one.
+pub fn card_from_prefix(prefix: &[u8]) -> Result<Option<ModelCard>, FormatError> {
+    let Some(len) = prefix.get(..8) else {
+        return Ok(None);
+    };
+    let header_len = u64::from_le_bytes(len.try_into().expect("8 bytes"));
+    if header_len > MAX_HEADER_BYTES {
+        return Err(FormatError::BadHeader(format!(
+            "header length {header_len} exceeds {MAX_HEADER_BYTES} bytes"
+        )));
+    }
+    let end = 8 + header_len as usize;
+    if prefix.len() < end {
+        return Ok(None);
+    }
+    let (header, _) = split_safetensors(&prefix[..end])?;
+    header_card(&header).map(Some)
+}
+
+/// Parses and validates a model file (see module docs for what is checked).
+pub fn read_model(bytes: &[u8]) -> Result<ModelFile, FormatError> {
+    let (header, data) = split_safetensors(bytes)?;
+    let card = header_card(&header)?;
     let entries = tensor_entries(&header, data.len())?;
 
     let expected = card.config.tensor_shapes();

@@ -286,6 +286,16 @@ impl MultiExitCnn {
 
     /// Logits and pooled features of every exit for a batch `[B, 3, H, W]`.
     pub fn forward_all(&self, x: Tensor<4>) -> ExitOutputs {
+        self.forward_exits(x, false)
+    }
+
+    /// As [`Self::forward_all`], but each internal exit sees its stage's maps detached, so losses
+    /// on internal exits train those heads only: probes of a backbone trained by the final head.
+    pub fn forward_probes(&self, x: Tensor<4>) -> ExitOutputs {
+        self.forward_exits(x, true)
+    }
+
+    fn forward_exits(&self, x: Tensor<4>, detach_exits: bool) -> ExitOutputs {
         let mut logits = Vec::with_capacity(self.exits.len() + 1);
         let mut features = Vec::with_capacity(self.exits.len() + 1);
         let mut h = x;
@@ -296,7 +306,12 @@ impl MultiExitCnn {
             }
             while next_exit < self.exits.len() && self.exit_stages[next_exit] == s {
                 let exit = &self.exits[next_exit];
-                let pooled = global_avg_pool(exit.conv.forward(h.clone()));
+                let input = if detach_exits {
+                    h.clone().detach()
+                } else {
+                    h.clone()
+                };
+                let pooled = global_avg_pool(exit.conv.forward(input));
                 logits.push(exit.fc.forward(pooled.clone()));
                 features.push(pooled);
                 next_exit += 1;

@@ -6,10 +6,10 @@ mod common;
 use common::*;
 use fairscreen_core::exit::{argmax, exit_policy};
 use fairscreen_core::exit_analysis::{
-    exit_points, fate_against, policy_point, select_theta, standalone_macs, theta_sweep,
-    OperatingPoint, ThetaPoint, ThetaRule, THETA_GRID,
+    exit_points, fate_against, parameter_count, policy_point, select_theta, skin_groups,
+    standalone_macs, theta_sweep, OperatingPoint, ThetaPoint, ThetaRule, THETA_GRID,
 };
-use fairscreen_core::ComputeCost;
+use fairscreen_core::{read_model, write_model, ComputeCost};
 
 fn onehot(class: usize, strength: f32) -> Vec<f32> {
     let mut v = vec![0.0; 3];
@@ -206,4 +206,39 @@ fn a_real_models_batch_decides_like_one_sample_at_a_time() {
             }
         }
     }
+}
+
+#[test]
+fn skin_groups_split_fitzpatrick_at_three() {
+    assert_eq!(
+        skin_groups(&[1, 2, 3, 4, 5, 6, 0, 7]),
+        vec![0, 0, 0, 1, 1, 1, usize::MAX, usize::MAX]
+    );
+    // Unknown skin types are left out of the groups, not of the overall accuracy.
+    let (l, y, _) = logits();
+    let g = skin_groups(&[1, 0, 4, 6]);
+    let p = exit_points(&config(), &l, &y, &g);
+    assert_eq!(p[0].accuracy, 0.5);
+    assert_eq!(p[0].group_accuracy, [1.0, 0.0]);
+}
+
+#[test]
+fn parameter_count_is_the_files_element_count() {
+    let c = config();
+    let tensors = folded_model(3).named_tensors().unwrap();
+    let file = read_model(&write_model(card(c.clone()), &tensors).unwrap()).unwrap();
+    let in_file: usize = file.tensors.values().map(|t| t.values.len()).sum();
+    assert_eq!(parameter_count(&c), in_file);
+    // By hand for the tiny config with three classes: stage convs, exit heads, final head.
+    let conv = |cin: usize, cout: usize| cin * cout * 9 + cout;
+    let stages = conv(3, 16)
+        + conv(16, 16)
+        + conv(16, 32)
+        + conv(32, 32)
+        + conv(32, 64)
+        + conv(64, 64)
+        + conv(64, 128)
+        + conv(128, 128);
+    let exits = conv(16, 32) + conv(32, 32) + conv(64, 32) + 3 * (32 * 3 + 3);
+    assert_eq!(parameter_count(&c), stages + exits + 128 * 3 + 3);
 }

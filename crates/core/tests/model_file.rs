@@ -4,7 +4,7 @@ mod common;
 
 use burn::prelude::*;
 use common::*;
-use fairscreen_core::format::{sha256_hex, CARD_KEY, FORMAT_VERSION};
+use fairscreen_core::format::{card_from_prefix, sha256_hex, CARD_KEY, FORMAT_VERSION};
 use fairscreen_core::infer::LoadedModel;
 use fairscreen_core::{read_model, write_model, FormatError};
 use serde_json::{json, Map, Value};
@@ -238,5 +238,44 @@ fn writer_refuses_incomplete_tensor_sets() {
     assert_eq!(
         write_model(card(config()), &tensors).unwrap_err(),
         FormatError::MissingTensor("exits.0.fc.bias".into())
+    );
+}
+
+#[test]
+fn the_card_is_read_from_the_header_alone() {
+    let tensors = folded_model(5).named_tensors().unwrap();
+    let bytes = write_model(card(config()), &tensors).unwrap();
+    let full = read_model(&bytes).unwrap().card;
+    let header_end = 8 + u64::from_le_bytes(bytes[..8].try_into().unwrap()) as usize;
+    assert_eq!(card_from_prefix(&bytes[..5]).unwrap(), None);
+    assert_eq!(card_from_prefix(&bytes[..header_end - 1]).unwrap(), None);
+    assert_eq!(
+        card_from_prefix(&bytes[..header_end]).unwrap(),
+        Some(full.clone())
+    );
+    assert_eq!(card_from_prefix(&bytes).unwrap(), Some(full));
+    // A damaged tensor section does not matter here (read_model would refuse it)…
+    let mut damaged = bytes.clone();
+    let last = damaged.len() - 1;
+    damaged[last] ^= 1;
+    assert!(card_from_prefix(&damaged).unwrap().is_some());
+    // …but a bad header does.
+    let mut huge = bytes.clone();
+    huge[..8].copy_from_slice(&u64::MAX.to_le_bytes());
+    assert!(matches!(
+        card_from_prefix(&huge),
+        Err(FormatError::BadHeader(_))
+    ));
+    let mut garbage = (4u64).to_le_bytes().to_vec();
+    garbage.extend_from_slice(b"nope");
+    assert!(matches!(
+        card_from_prefix(&garbage),
+        Err(FormatError::BadHeader(_))
+    ));
+    let (mut header, data) = split(&bytes);
+    header.remove("__metadata__");
+    assert_eq!(
+        card_from_prefix(&join(&header, &data)),
+        Err(FormatError::MissingCard)
     );
 }

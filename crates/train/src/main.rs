@@ -2,6 +2,8 @@
 
 mod audit;
 mod bench_data;
+mod plot;
+mod reproduce;
 mod train;
 
 use std::collections::BTreeMap;
@@ -47,6 +49,8 @@ enum Command {
     EvalBundle(bench_data::EvalBundleArgs),
     /// Fairness report of a model on a dataset, or of any model's predictions (CSV).
     Audit(audit::AuditArgs),
+    /// Reproduce a paper's experiments on SynthDerm and write the results (`fme`).
+    Reproduce(reproduce::ReproduceArgs),
 }
 
 #[derive(clap::Args)]
@@ -130,6 +134,13 @@ struct TrainArgs {
     /// Augmentation: none, flips, full (flips, 90° rotations, brightness/saturation jitter).
     #[arg(long, value_enum, default_value = "flips")]
     augment: train::Augment,
+    /// Methods that train only the final head (baseline, hsic, mfd): leave the internal exits
+    /// untrained instead of training them as probes on detached features.
+    #[arg(long)]
+    no_exit_probes: bool,
+    /// Backend that trains: `cpu` (burn flex) or `wgpu` (a GPU; build with `--features wgpu`).
+    #[arg(long, value_enum, default_value = "cpu")]
+    backend: train::Backend,
 }
 
 #[derive(clap::Args)]
@@ -228,19 +239,31 @@ struct LoadedSplit {
 
 /// What `train` records next to the weights, and `export` turns into the model card.
 #[derive(Serialize, Deserialize)]
-struct CheckpointMeta {
-    config: ModelConfig,
-    training: TrainingInfo,
-    default_theta: f32,
-    metrics: BTreeMap<String, f64>,
+pub(crate) struct CheckpointMeta {
+    pub(crate) config: ModelConfig,
+    pub(crate) training: TrainingInfo,
+    pub(crate) default_theta: f32,
+    #[serde(default)]
+    pub(crate) theta_selection: Option<String>,
+    #[serde(default)]
+    pub(crate) sensitive_attributes: Vec<String>,
+    pub(crate) metrics: BTreeMap<String, f64>,
 }
 
-fn synth_split(a: &TrainArgs, seed: u64, count: usize, side: u32) -> Result<LoadedSplit> {
-    let config = a.knobs.apply(SynthConfig::train())?;
+/// `count` SynthDerm images of `config` from stream `seed`, as model inputs of `side` px, with
+/// the sensitive group `group` gives each image's metadata (progress bar labelled `what`).
+pub(crate) fn synth_dataset(
+    config: &SynthConfig,
+    seed: u64,
+    count: usize,
+    side: u32,
+    what: &str,
+    group: impl Fn(&fairscreen_synth::SynthMeta) -> usize,
+) -> train::Dataset {
     let mut cfg = config.clone();
     cfg.side = side;
     let model_config = ModelConfig::tiny(class_names());
-    let pb = bench_data::progress(count as u64, "generating");
+    let pb = bench_data::progress(count as u64, what);
     let mut data = train::Dataset {
         inputs: Vec::with_capacity(count),
         labels: Vec::with_capacity(count),
@@ -250,13 +273,21 @@ fn synth_split(a: &TrainArgs, seed: u64, count: usize, side: u32) -> Result<Load
         let s = fairscreen_synth::generate(&cfg, seed, i);
         data.inputs.push(to_input(&s.image, &model_config));
         data.labels.push(s.meta.label as usize);
-        data.groups.push(match a.sensitive {
-            Sensitive::Skin => usize::from(s.meta.skin_type >= 4),
-            Sensitive::Sex => s.meta.sex as usize,
-        });
+        data.groups.push(group(&s.meta));
         pb.inc(1);
     }
     pb.finish_and_clear();
+    data
+}
+
+fn synth_split(a: &TrainArgs, seed: u64, count: usize, side: u32) -> Result<LoadedSplit> {
+    let config = a.knobs.apply(SynthConfig::train())?;
+    let data = synth_dataset(&config, seed, count, side, "generating", |m| {
+        match a.sensitive {
+            Sensitive::Skin => usize::from(m.skin_type >= 4),
+            Sensitive::Sex => m.sex as usize,
+        }
+    });
     Ok(LoadedSplit {
         data,
         class_names: class_names(),
@@ -428,6 +459,8 @@ fn cmd_train(a: TrainArgs) -> Result<()> {
         alpha: a.alpha,
         class_balanced: matches!(a.sampling, Sampling::Balanced),
         augment: a.augment,
+        probe_exits: !a.no_exit_probes,
+        backend: a.backend,
         ..train::TrainOptions::new(a.method, a.epochs, a.seed, exits)
     };
     let teacher = match &a.teacher {
@@ -473,6 +506,8 @@ fn cmd_train(a: TrainArgs) -> Result<()> {
             command,
         },
         default_theta: a.theta,
+        theta_selection: None,
+        sensitive_attributes: vec![format!("{:?}", a.sensitive).to_lowercase()],
         metrics,
     };
     if let Some(dir) = a.out.parent() {
@@ -488,12 +523,24 @@ fn cmd_train(a: TrainArgs) -> Result<()> {
 }
 
 fn cmd_export(a: ExportArgs) -> Result<()> {
-    let meta_path = a.checkpoint.with_extension("json");
+    let entry = export_model(&a.checkpoint, &a.name, &a.out_dir)?;
+    println!(
+        "wrote {} ({} bytes)",
+        a.out_dir.join(&entry.file).display(),
+        entry.bytes
+    );
+    update_index(&a.out_dir, entry)
+}
+
+/// Folds BN of checkpoint `checkpoint` and writes `<out_dir>/<name>.safetensors`; returns its
+/// index entry (the index itself is not touched).
+pub(crate) fn export_model(checkpoint: &Path, name: &str, out_dir: &Path) -> Result<AssetEntry> {
+    let meta_path = checkpoint.with_extension("json");
     let meta: CheckpointMeta = serde_json::from_slice(
         &std::fs::read(&meta_path).with_context(|| format!("reading {}", meta_path.display()))?,
     )
     .with_context(|| format!("parsing {}", meta_path.display()))?;
-    let model = train::load_checkpoint(&meta.config, &a.checkpoint.with_extension("bpk"))
+    let model = train::load_checkpoint(&meta.config, &checkpoint.with_extension("bpk"))
         .map_err(anyhow::Error::msg)?;
     let tensors = model
         .fold_batchnorm()
@@ -501,10 +548,11 @@ fn cmd_export(a: ExportArgs) -> Result<()> {
         .map_err(anyhow::Error::msg)?;
     let card = ModelCard {
         format_version: FORMAT_VERSION,
-        name: a.name.clone(),
+        name: name.to_string(),
         config: meta.config,
-        sensitive_attributes: vec![],
+        sensitive_attributes: meta.sensitive_attributes,
         default_theta: meta.default_theta,
+        theta_selection: meta.theta_selection,
         training: meta.training,
         metrics: meta.metrics,
         quantization: "f32".into(),
@@ -515,24 +563,19 @@ fn cmd_export(a: ExportArgs) -> Result<()> {
                 .into(),
     };
     let bytes = write_model(card, &tensors)?;
-    std::fs::create_dir_all(&a.out_dir)?;
-    let file = format!("{}.safetensors", a.name);
-    let path = a.out_dir.join(&file);
+    std::fs::create_dir_all(out_dir)?;
+    let file = format!("{name}.safetensors");
+    let path = out_dir.join(&file);
     std::fs::write(&path, &bytes).with_context(|| format!("writing {}", path.display()))?;
-    update_index(
-        &a.out_dir,
-        AssetEntry {
-            name: a.name.clone(),
-            file,
-            bytes: bytes.len(),
-            sha256: fairscreen_core::format::sha256_hex(&bytes),
-        },
-    )?;
-    println!("wrote {} ({} bytes)", path.display(), bytes.len());
-    Ok(())
+    Ok(AssetEntry {
+        name: name.to_string(),
+        file,
+        bytes: bytes.len(),
+        sha256: fairscreen_core::format::sha256_hex(&bytes),
+    })
 }
 
-fn update_index(dir: &Path, entry: AssetEntry) -> Result<()> {
+pub(crate) fn update_index(dir: &Path, entry: AssetEntry) -> Result<()> {
     let path = dir.join("index.json");
     let mut index: AssetIndex = match std::fs::read(&path) {
         Ok(b) => {
@@ -584,5 +627,6 @@ fn main() -> Result<()> {
         Command::Synth(a) => bench_data::cmd_synth(a),
         Command::EvalBundle(a) => bench_data::cmd_eval_bundle(a),
         Command::Audit(a) => audit::cmd_audit(a),
+        Command::Reproduce(a) => reproduce::cmd_reproduce(a),
     }
 }

@@ -65,14 +65,20 @@ impl Method {
             let w: Vec<String> = o.exit_weights.iter().map(|w| format!("{w:.2}")).collect();
             format!("exit weights [{}]", w.join(", "))
         };
-        match self {
+        let probes = if o.probe_exits && !self.all_exits() {
+            "; internal exits trained as probes on detached features"
+        } else {
+            ""
+        };
+        let text: String = match self {
             Method::Baseline => "baseline (cross-entropy at the final head only)".into(),
             Method::Me => format!("me (cross-entropy at every exit, {w})"),
             Method::Hsic => format!("hsic (final-head CE + λ={} · class-conditional HSIC with the sensitive group)", o.lambda),
             Method::MeHsic => format!("me-hsic (at every exit: CE + λ={} · class-conditional HSIC with the sensitive group)", o.lambda),
             Method::Mfd => format!("mfd (final-head CE + α={} · MMD to a CE-trained teacher, w_m={}, σ={})", o.alpha, o.mmd_w_m, o.mmd_sigma),
             Method::MeMfd => format!("me-mfd (at every exit: CE + α={} · MMD to a CE-trained teacher, {w})", o.alpha),
-        }
+        };
+        text + probes
     }
 }
 
@@ -104,6 +110,54 @@ pub struct TrainOptions {
     pub class_balanced: bool,
     /// Training augmentation.
     pub augment: Augment,
+    /// Methods that train the final head only also train the internal exits as probes: CE on
+    /// detached stage maps, so the backbone is trained exactly as the method says and every
+    /// exit can still be evaluated.
+    pub probe_exits: bool,
+    /// Progress display shared by models trained concurrently (else a bar of its own).
+    pub progress: Option<indicatif::MultiProgress>,
+    /// Prefix of the progress bar and log lines (e.g. the method).
+    pub label: String,
+    /// Backend that trains (the returned model is always on the CPU backend).
+    pub backend: Backend,
+}
+
+/// Serialises seeding + initialisation across threads (see [`train_model`]).
+static INIT_LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+/// Reads every float parameter, which runs burn's lazy initialisation.
+struct TouchParams;
+
+impl burn::module::ModuleVisitor for TouchParams {
+    fn visit_float<const D: usize>(&mut self, param: &burn::module::Param<Tensor<D>>) {
+        let _ = param.val();
+    }
+}
+
+/// The backend that trains.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Backend {
+    /// burn's flex CPU backend.
+    Cpu,
+    /// wgpu on the default GPU adapter (needs the crate's `wgpu` feature).
+    Wgpu,
+}
+
+impl Backend {
+    /// The (non-autodiff) device, or why it is unavailable.
+    pub fn device(self) -> Result<Device, String> {
+        match self {
+            Backend::Cpu => Ok(Device::flex()),
+            #[cfg(feature = "wgpu")]
+            Backend::Wgpu => Ok(Device::wgpu(Default::default())),
+            #[cfg(not(feature = "wgpu"))]
+            Backend::Wgpu => Err(
+                "this fairscreen-train was built without the `wgpu` feature: \
+                 cargo build --release -p fairscreen-train --features wgpu"
+                    .into(),
+            ),
+        }
+    }
 }
 
 /// Training augmentation.
@@ -134,6 +188,10 @@ impl TrainOptions {
             mmd_sigma: 0.5,
             class_balanced: true,
             augment: Augment::Full,
+            probe_exits: true,
+            progress: None,
+            label: String::new(),
+            backend: Backend::Cpu,
         }
     }
 }
@@ -240,9 +298,18 @@ pub fn train_model(
             config.num_exits()
         ));
     }
-    let device = Device::flex().autodiff();
-    device.seed(opts.seed);
-    let mut model = MultiExitCnn::new(config, true, &device);
+    let device = opts.backend.device()?.autodiff();
+    let mut model = {
+        // Seeding and initialisation draw from the backend's random state: serialised, so models
+        // trained on concurrent threads get the same weights as when trained alone.
+        let _guard = INIT_LOCK.lock().unwrap_or_else(|e| e.into_inner());
+        device.seed(opts.seed);
+        // burn initialises parameters lazily, on first use: read (and so draw) every one of them
+        // now, under the lock.
+        let model = MultiExitCnn::new(config, true, &device);
+        model.visit(&mut TouchParams);
+        model
+    };
     let mut optim = SgdConfig::new()
         .with_momentum(Some(
             MomentumConfig::new()
@@ -263,21 +330,26 @@ pub fn train_model(
         .map_or(1, |m| m + 1)
         .max(2);
     let exits = config.num_exits();
-    let trained: Vec<usize> = if opts.method.all_exits() {
+    let probes = !opts.method.all_exits() && opts.probe_exits;
+    let trained: Vec<usize> = if opts.method.all_exits() || probes {
         (0..exits).collect()
     } else {
         vec![exits - 1]
     };
     let mut rng = ChaCha8Rng::seed_from_u64(opts.seed);
     let steps_per_epoch = data.inputs.len() / opts.batch_size;
-    let bar = ProgressBar::new((steps_per_epoch * opts.epochs) as u64);
+    let mut bar = ProgressBar::new((steps_per_epoch * opts.epochs) as u64);
+    if let Some(multi) = &opts.progress {
+        bar = multi.add(bar);
+    }
     bar.set_style(
         ProgressStyle::with_template(
-            "{elapsed_precise} [{bar:40}] {pos}/{len} steps ({per_sec}, eta {eta}) {msg}",
+            "{prefix} {elapsed_precise} [{bar:40}] {pos}/{len} steps ({per_sec}, eta {eta}) {msg}",
         )
         .expect("valid template")
         .progress_chars("=> "),
     );
+    bar.set_prefix(opts.label.clone());
     let mut history = Vec::with_capacity(opts.epochs);
     for epoch in 0..opts.epochs {
         let lr = opts.lr * 0.1f64.powi((epoch / opts.lr_step.max(1)) as i32);
@@ -304,11 +376,17 @@ pub fn train_model(
                 ),
                 &device,
             );
-            let out = model.forward_all(x);
+            let out = if probes {
+                model.forward_probes(x)
+            } else {
+                model.forward_all(x)
+            };
             let mut total: Option<Tensor<1>> = None;
             for &e in &trained {
                 let mut term = ce.forward(out.logits[e].clone(), y.clone());
+                let probe = probes && e + 1 < exits;
                 match opts.method {
+                    _ if probe => {}
                     Method::Hsic | Method::MeHsic => {
                         term = term
                             + class_conditional_hsic(
@@ -343,7 +421,11 @@ pub fn train_model(
                     ));
                 }
                 epoch_loss[e] += value;
-                let weighted = term.mul_scalar(opts.exit_weights[e]);
+                let weighted = if probe {
+                    term
+                } else {
+                    term.mul_scalar(opts.exit_weights[e])
+                };
                 total = Some(match total {
                     Some(t) => t + weighted,
                     None => weighted,
@@ -359,7 +441,12 @@ pub fn train_model(
             .map(|l| l / steps_per_epoch.max(1) as f64)
             .collect();
         let line = format!(
-            "epoch {} lr {lr:.4} loss per exit [{}]",
+            "{}epoch {} lr {lr:.4} loss per exit [{}]",
+            if opts.label.is_empty() {
+                String::new()
+            } else {
+                format!("{}: ", opts.label)
+            },
             epoch + 1,
             per_exit
                 .iter()
@@ -375,7 +462,13 @@ pub fn train_model(
         history.push(per_exit);
     }
     bar.finish_and_clear();
-    Ok((model.valid(), history))
+    let model = model.valid();
+    let model = if opts.backend == Backend::Cpu {
+        model
+    } else {
+        model.to_device(&Device::flex())
+    };
+    Ok((model, history))
 }
 
 /// Logits of every exit for a whole dataset, in batches, on the CPU backend.
@@ -458,4 +551,140 @@ pub fn load_checkpoint(
     MultiExitCnn::new(config, true, &Device::flex())
         .try_load_file(path)
         .map_err(|e| format!("loading checkpoint {}: {e:?}", path.display()))
+}
+
+/// Per sample, per exit logits and, per exit, the pooled features (row-major `[n, dim_e]`) of a
+/// whole dataset, on the CPU backend.
+pub struct ExitOutputsHost {
+    /// `logits[i][e]`: logits of sample `i` at exit `e`.
+    pub logits: Vec<Vec<Vec<f32>>>,
+    /// `features[e]`: exit `e`'s pooled features of every sample, row-major.
+    pub features: Vec<Vec<f32>>,
+    /// Width of each exit's features.
+    pub feature_dims: Vec<usize>,
+}
+
+/// Logits and pooled features of every exit for `inputs`, in batches of 128.
+pub fn predict_with_features(
+    model: &MultiExitCnn,
+    config: &ModelConfig,
+    inputs: &[Vec<f32>],
+) -> ExitOutputsHost {
+    let device = Device::flex();
+    let s = config.input_size;
+    let k = config.num_classes();
+    let exits = config.num_exits();
+    let mut out = ExitOutputsHost {
+        logits: Vec::with_capacity(inputs.len()),
+        features: vec![Vec::new(); exits],
+        feature_dims: vec![0; exits],
+    };
+    let host = |t: Tensor<2>| -> Vec<f32> {
+        t.into_data()
+            .convert::<f32>()
+            .as_slice::<f32>()
+            .expect("f32 tensor")
+            .to_vec()
+    };
+    for chunk in inputs.chunks(128) {
+        let flat: Vec<f32> = chunk.iter().flatten().copied().collect();
+        let x = Tensor::<4>::from_data(TensorData::new(flat, [chunk.len(), 3, s, s]), &device);
+        let o = model.forward_all(x);
+        let logits: Vec<Vec<f32>> = o.logits.into_iter().map(host).collect();
+        for i in 0..chunk.len() {
+            out.logits.push(
+                logits
+                    .iter()
+                    .map(|l| l[i * k..(i + 1) * k].to_vec())
+                    .collect(),
+            );
+        }
+        for (e, f) in o.features.into_iter().enumerate() {
+            out.feature_dims[e] = f.dims()[1];
+            out.features[e].extend(host(f));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use fairscreen_core::preprocess::to_input;
+    use fairscreen_synth::SynthConfig;
+
+    fn synth(config: &ModelConfig, synth: &SynthConfig, seed: u64, n: u64) -> Dataset {
+        let mut cfg = synth.clone();
+        cfg.side = config.input_size as u32;
+        let mut d = Dataset {
+            inputs: vec![],
+            labels: vec![],
+            groups: vec![],
+        };
+        for i in 0..n {
+            let s = fairscreen_synth::generate(&cfg, seed, i);
+            d.inputs.push(to_input(&s.image, config));
+            d.labels.push(s.meta.label as usize);
+            d.groups.push(usize::from(s.meta.skin_type >= 4));
+        }
+        d
+    }
+
+    #[test]
+    fn a_quick_run_lowers_every_exits_loss_and_beats_chance_on_validation() {
+        let names = fairscreen_synth::CLASS_NAMES.map(String::from).to_vec();
+        let config = ModelConfig::tiny(names);
+        let data = synth(&config, &SynthConfig::train(), 41, 1024);
+        // Balanced classes on validation: chance is 1/3 for every exit.
+        let val = synth(&config, &SynthConfig::test(), 42, 240);
+        for method in [Method::Me, Method::MeHsic] {
+            let opts = TrainOptions {
+                augment: Augment::Flips,
+                // 16 steps an epoch; the ×0.1 step after epoch 3 settles the shallow exits.
+                lr_step: 3,
+                ..TrainOptions::new(method, 5, 7, config.num_exits())
+            };
+            let (model, history) = train_model(&config, &data, &opts, None).unwrap();
+            let (first, last) = (&history[0], &history[history.len() - 1]);
+            for e in 0..config.num_exits() {
+                assert!(
+                    last[e] < first[e],
+                    "{method:?} exit {e}: {first:?} → {last:?}"
+                );
+            }
+            let ev = evaluate(&predict(&model, &config, &val.inputs), &val.labels, 0.8);
+            eprintln!(
+                "{method:?}: validation accuracy per exit {:?}",
+                ev.exit_accuracy
+            );
+            for (e, acc) in ev.exit_accuracy.iter().enumerate() {
+                assert!(
+                    *acc > 0.40,
+                    "{method:?} exit {e}: validation accuracy {acc}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn probes_leave_the_backbone_as_the_final_head_trains_it() {
+        // Baseline with and without probes: identical backbone and final head (probes only see
+        // detached maps), different internal exits.
+        let names = fairscreen_synth::CLASS_NAMES.map(String::from).to_vec();
+        let config = ModelConfig::tiny(names);
+        let data = synth(&config, &SynthConfig::train(), 43, 128);
+        let run = |probes: bool| {
+            let opts = TrainOptions {
+                augment: Augment::None,
+                probe_exits: probes,
+                ..TrainOptions::new(Method::Baseline, 1, 3, config.num_exits())
+            };
+            train_model(&config, &data, &opts, None).unwrap().0
+        };
+        let (with, without) = (run(true), run(false));
+        let x = &data.inputs[..8];
+        let (a, b) = (predict(&with, &config, x), predict(&without, &config, x));
+        assert_eq!(a.exits[3], b.exits[3], "final head unchanged by probes");
+        assert_ne!(a.exits[0], b.exits[0], "probes trained exit 0");
+    }
 }

@@ -170,7 +170,15 @@ fn run_ok(args: &[&str], paths: &[&Path]) -> String {
 
 #[test]
 fn every_subcommand_has_help() {
-    for sub in ["train", "export", "fixtures", "synth", "eval-bundle"] {
+    for sub in [
+        "train",
+        "export",
+        "fixtures",
+        "synth",
+        "eval-bundle",
+        "audit",
+        "reproduce",
+    ] {
         let text = run_ok(&[sub, "--help"], &[]);
         assert!(text.contains("--"), "{sub} --help: {text}");
     }
@@ -397,7 +405,16 @@ fn audit_of_the_shipped_model_on_a_bundle() {
         &["eval-bundle", "--per-cell", "2", "--out-dir", "{}"],
         &[&dir],
     );
-    let model = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../www/models/tiny-me.safetensors");
+    let models = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../www/models");
+    let index: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(models.join("index.json")).unwrap()).unwrap();
+    let default = index["assets"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["name"] == index["default"])
+        .unwrap();
+    let model = models.join(default["file"].as_str().unwrap());
     let out = dir.join("r.json");
     let text = run_ok(
         &[
@@ -523,7 +540,8 @@ fn me_hsic_training_reduces_every_exit_loss_and_beats_chance() {
         .starts_with("me-hsic"));
 }
 
-/// The baseline trains the final head only; MFD needs a teacher and then trains against it.
+/// The baseline trains the final head only (its internal exits as probes unless told not to);
+/// MFD needs a teacher and then trains against it.
 #[test]
 fn baseline_and_mfd_with_a_teacher() {
     let dir = temp_dir("mfd");
@@ -538,7 +556,7 @@ fn baseline_and_mfd_with_a_teacher() {
         "32",
     ];
     let out = bin()
-        .args(["train", "--method", "baseline", "--out"])
+        .args(["train", "--method", "baseline", "--no-exit-probes", "--out"])
         .arg(dir.join("t"))
         .args(common)
         .output()
@@ -555,6 +573,17 @@ fn baseline_and_mfd_with_a_teacher() {
         "internal exits are not trained"
     );
     assert!(losses[0][3] > 0.0);
+    // By default they are trained as probes (on detached features), so they have losses.
+    let out = bin()
+        .args(["train", "--method", "baseline", "--out"])
+        .arg(dir.join("probed"))
+        .args(common)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let losses = epoch_losses(&stderr);
+    assert!(losses[0].iter().all(|l| *l > 0.0), "{stderr}");
 
     let out = bin()
         .args(["train", "--method", "me-mfd", "--out"])
@@ -597,4 +626,93 @@ fn baseline_and_mfd_with_a_teacher() {
         .output()
         .unwrap();
     assert!(String::from_utf8_lossy(&bad.stderr).contains("needs 4 non-negative numbers"));
+}
+
+/// `reproduce fme --quick` (the CI mode) trains every method and writes every result file, with
+/// the θ chosen on validation from the grid and stored in each checkpoint's card.
+#[test]
+fn reproduce_fme_quick_writes_every_result_file() {
+    let dir = temp_dir("reproduce");
+    let (out, ck, ship) = (dir.join("results"), dir.join("ck"), dir.join("models"));
+    let text = run_ok(
+        &[
+            "reproduce",
+            "fme",
+            "--quick",
+            "--out",
+            "{}",
+            "--checkpoints",
+            "{}",
+            "--ship-dir",
+            "{}",
+        ],
+        &[&out, &ck, &ship],
+    );
+    assert!(text.contains("reproduce fme finished"), "{text}");
+    for f in [
+        "results.json",
+        "results.md",
+        "per_exit_accuracy.svg",
+        "per_exit_eodd.svg",
+        "per_exit_worst_group.svg",
+        "per_exit_snnl.svg",
+        "theta_sweep.svg",
+    ] {
+        let bytes = std::fs::read(out.join(f)).unwrap_or_else(|e| panic!("{f}: {e}"));
+        assert!(bytes.len() > 200, "{f} is nearly empty");
+        if f.ends_with(".svg") {
+            assert!(
+                bytes.starts_with(b"<svg") && bytes.ends_with(b"</svg>\n"),
+                "{f}"
+            );
+        }
+    }
+    let r: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("results.json")).unwrap()).unwrap();
+    assert_eq!(r["quick"], true);
+    let methods: Vec<&str> = r["methods"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["method"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        methods,
+        ["baseline", "me", "hsic", "me-hsic", "mfd", "me-mfd"]
+    );
+    let grid = [0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.95, 0.99, 0.999];
+    for m in r["methods"].as_array().unwrap() {
+        let theta = m["theta"].as_f64().unwrap();
+        assert!(grid.iter().any(|g| (g - theta).abs() < 1e-6), "θ {theta}");
+        assert_eq!(m["val_sweep"].as_array().unwrap().len(), grid.len());
+        assert_eq!(m["test_exits"].as_array().unwrap().len(), 4);
+        assert_eq!(m["test_snnl"].as_array().unwrap().len(), 4);
+        let name = m["method"].as_str().unwrap();
+        assert!(ck.join(format!("{name}.bpk")).exists());
+        let meta: serde_json::Value =
+            serde_json::from_slice(&std::fs::read(ck.join(format!("{name}.json"))).unwrap())
+                .unwrap();
+        assert!((meta["default_theta"].as_f64().unwrap() - theta).abs() < 1e-6);
+        assert!(meta["theta_selection"]
+            .as_str()
+            .unwrap()
+            .contains("validation"));
+    }
+    let md = std::fs::read_to_string(out.join("results.md")).unwrap();
+    assert!(md.contains("quick mode: NOT a result"));
+    for name in methods {
+        assert!(md.contains(&format!("| {name} |")), "{name} row");
+    }
+    // The shipped pair: the baseline and the selected multi-exit model, which is the default.
+    let index: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(ship.join("index.json")).unwrap()).unwrap();
+    assert_eq!(index["default"], "tiny-fair-me");
+    let fair = read_model(&std::fs::read(ship.join("tiny-fair-me.safetensors")).unwrap()).unwrap();
+    let selected = r["selected"].as_str().unwrap();
+    assert!(fair
+        .card
+        .training
+        .command
+        .contains(&format!("(method {selected})")));
+    assert!(read_model(&std::fs::read(ship.join("tiny-baseline.safetensors")).unwrap()).is_ok());
 }

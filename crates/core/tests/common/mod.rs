@@ -20,6 +20,7 @@ pub fn card(config: ModelConfig) -> ModelCard {
         config,
         sensitive_attributes: vec!["skin_type".into()],
         default_theta: 0.8,
+        theta_selection: None,
         training: TrainingInfo {
             method: "me".into(),
             data: "unit test".into(),
