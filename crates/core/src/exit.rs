@@ -99,30 +99,31 @@ impl ComputeCost {
     pub fn of(config: &ModelConfig) -> Self {
         let conv = |side: usize, cin: usize, cout: usize| (side * side * cin * cout * 9) as u64;
         let k = config.num_classes() as u64;
-        let mut stage_macs = Vec::new();
-        let mut cin = 3;
-        for (s, &w) in config.widths.iter().enumerate() {
-            let side = config.side_after_stage(s);
-            let mut m = conv(side, cin, w);
-            m += (1..config.convs_per_stage)
-                .map(|_| conv(side, w, w))
-                .sum::<u64>();
-            stage_macs.push(m);
-            cin = w;
-        }
+        let stage_macs = (0..config.widths.len())
+            .map(|s| {
+                let side = config.side_after_stage(s);
+                (0..config.convs_per_stage)
+                    .map(|u| conv(side, config.unit_inputs(s, u), config.unit_width(s, u)))
+                    .sum::<u64>()
+            })
+            .collect();
         let exit_head_macs = config
             .exit_stages
             .iter()
             .enumerate()
             .map(|(e, &s)| {
-                conv(config.exit_side(e), config.widths[s], config.exit_width)
-                    + config.exit_width as u64 * k
+                conv(
+                    config.exit_side(e),
+                    config.stage_output(s),
+                    config.exit_width,
+                ) + config.exit_width as u64 * k
             })
             .collect();
+        let last = config.stage_output(config.widths.len() - 1);
         Self {
             stage_macs,
             exit_head_macs,
-            final_head_macs: cin as u64 * k,
+            final_head_macs: last as u64 * k,
         }
     }
 

@@ -1,5 +1,5 @@
 //! FairScreen core: the multi-exit CNN, early-exit policy, model file and evaluation bundle formats,
-//! fairness metrics, per-exit analysis, SNNL, and preprocessing.
+//! fairness metrics, per-exit analysis, SNNL, channel pruning, and preprocessing.
 //! No I/O: the native trainer and the browser app share every function here.
 
 pub mod bundle;
@@ -11,6 +11,7 @@ pub mod kernel_dependence;
 pub mod metrics;
 pub mod model;
 pub mod preprocess;
+pub mod prune;
 pub mod snnl;
 
 pub use bundle::{read_eval_bundle, write_eval_bundle, BundleError, DataCard, EvalBundle};

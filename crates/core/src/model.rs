@@ -10,12 +10,14 @@
 
 use std::collections::BTreeMap;
 
-use burn::module::Param;
+use burn::module::{Param, RunningState};
 use burn::nn::conv::{Conv2d, Conv2dConfig};
 use burn::nn::{BatchNorm, BatchNormConfig, Linear, LinearConfig, PaddingConfig2d};
 use burn::prelude::*;
 use burn::tensor::activation::relu;
 use serde::{Deserialize, Serialize};
+
+use crate::prune::{consumers, kept_channels, ConvLayer};
 
 /// BatchNorm epsilon used by training and by folding.
 pub const BN_EPSILON: f64 = 1e-5;
@@ -43,6 +45,10 @@ pub struct ModelConfig {
     pub mean: [f32; 3],
     /// Per-channel std dividing inputs after mean subtraction.
     pub std: [f32; 3],
+    /// Output channels of every conv unit, per stage, once channels were physically removed
+    /// (pruned models); absent: every unit of stage `s` has `widths[s]` channels.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unit_widths: Option<Vec<Vec<usize>>>,
 }
 
 impl ModelConfig {
@@ -59,7 +65,30 @@ impl ModelConfig {
             class_names,
             mean: [0.5, 0.5, 0.5],
             std: [0.25, 0.25, 0.25],
+            unit_widths: None,
         }
+    }
+
+    /// Output channels of conv unit `u` of stage `s`.
+    pub fn unit_width(&self, s: usize, u: usize) -> usize {
+        match &self.unit_widths {
+            Some(w) => w[s][u],
+            None => self.widths[s],
+        }
+    }
+
+    /// Input channels of conv unit `u` of stage `s` (3 for the very first).
+    pub fn unit_inputs(&self, s: usize, u: usize) -> usize {
+        match (s, u) {
+            (0, 0) => 3,
+            (s, 0) => self.stage_output(s - 1),
+            (s, u) => self.unit_width(s, u - 1),
+        }
+    }
+
+    /// Channels leaving stage `s` (its last unit's width): what its exit and the next stage see.
+    pub fn stage_output(&self, s: usize) -> usize {
+        self.unit_width(s, self.convs_per_stage - 1)
     }
 
     /// Number of classes.
@@ -115,6 +144,19 @@ impl ModelConfig {
         if self.std.iter().any(|&s| s.is_nan() || s <= 0.0) {
             return Err("std must be positive".into());
         }
+        if let Some(units) = &self.unit_widths {
+            let ok = units.len() == self.widths.len()
+                && units
+                    .iter()
+                    .all(|st| st.len() == self.convs_per_stage && !st.contains(&0));
+            if !ok {
+                return Err(format!(
+                    "unit_widths must list {} positive widths for each of the {} stages",
+                    self.convs_per_stage,
+                    self.widths.len()
+                ));
+            }
+        }
         Ok(())
     }
 
@@ -136,30 +178,28 @@ impl ModelConfig {
             out.push((format!("{name}.weight"), vec![cout, cin, 3, 3]));
             out.push((format!("{name}.bias"), vec![cout]));
         };
-        let mut cin = 3;
-        for (s, &w) in self.widths.iter().enumerate() {
+        for s in 0..self.widths.len() {
             for u in 0..self.convs_per_stage {
                 conv(
                     &mut out,
                     format!("stages.{s}.{u}"),
-                    if u == 0 { cin } else { w },
-                    w,
+                    self.unit_inputs(s, u),
+                    self.unit_width(s, u),
                 );
             }
-            cin = w;
         }
         let k = self.num_classes();
         for (e, &s) in self.exit_stages.iter().enumerate() {
             conv(
                 &mut out,
                 format!("exits.{e}.conv"),
-                self.widths[s],
+                self.stage_output(s),
                 self.exit_width,
             );
             out.push((format!("exits.{e}.fc.weight"), vec![self.exit_width, k]));
             out.push((format!("exits.{e}.fc.bias"), vec![k]));
         }
-        let last = *self.widths.last().unwrap_or(&0);
+        let last = self.stage_output(self.widths.len() - 1);
         out.push(("head.fc.weight".into(), vec![last, k]));
         out.push(("head.fc.bias".into(), vec![k]));
         out
@@ -192,12 +232,16 @@ impl ConvUnit {
 
     /// conv → BN (if any) → ReLU.
     pub fn forward(&self, x: Tensor<4>) -> Tensor<4> {
+        relu(self.pre_activation(x))
+    }
+
+    /// conv → BN (if any), before the ReLU.
+    pub fn pre_activation(&self, x: Tensor<4>) -> Tensor<4> {
         let y = self.conv.forward(x);
-        let y = match &self.bn {
+        match &self.bn {
             Some(bn) => bn.forward(y),
             None => y,
-        };
-        relu(y)
+        }
     }
 }
 
@@ -247,24 +291,28 @@ impl MultiExitCnn {
     /// A freshly initialised model; `with_bn` gives the trainable form (conv without bias + BN).
     pub fn new(config: &ModelConfig, with_bn: bool, device: &Device) -> Self {
         let k = config.num_classes();
-        let mut stages = Vec::new();
-        let mut cin = 3;
-        for &w in &config.widths {
-            let units = (0..config.convs_per_stage)
-                .map(|u| {
-                    let (ci, stride) = if u == 0 { (cin, 2) } else { (w, 1) };
-                    ConvUnit::new(ci, w, stride, with_bn, device)
-                })
-                .collect();
-            stages.push(units);
-            cin = w;
-        }
+        let stages = (0..config.widths.len())
+            .map(|s| {
+                (0..config.convs_per_stage)
+                    .map(|u| {
+                        let stride = if u == 0 { 2 } else { 1 };
+                        ConvUnit::new(
+                            config.unit_inputs(s, u),
+                            config.unit_width(s, u),
+                            stride,
+                            with_bn,
+                            device,
+                        )
+                    })
+                    .collect()
+            })
+            .collect();
         let exits = config
             .exit_stages
             .iter()
             .map(|&s| ExitHead {
                 conv: ConvUnit::new(
-                    config.widths[s],
+                    config.stage_output(s),
                     config.exit_width,
                     config.exit_stride,
                     with_bn,
@@ -274,7 +322,7 @@ impl MultiExitCnn {
             })
             .collect();
         let head = FinalHead {
-            fc: LinearConfig::new(cin, k).init(device),
+            fc: LinearConfig::new(config.stage_output(config.widths.len() - 1), k).init(device),
         };
         Self {
             stages,
@@ -321,6 +369,21 @@ impl MultiExitCnn {
         logits.push(self.head.fc.forward(pooled.clone()));
         features.push(pooled);
         ExitOutputs { logits, features }
+    }
+
+    /// Output of conv `layer` (after its BatchNorm, before its ReLU) for a batch `[B, 3, H, W]`:
+    /// the maps whose channels SNNL scores (the SCP code scores VGG's conv output, pre-ReLU).
+    pub fn conv_output(&self, x: Tensor<4>, layer: ConvLayer) -> Tensor<4> {
+        let mut h = x;
+        for (s, stage) in self.stages.iter().enumerate() {
+            for (u, unit) in stage.iter().enumerate() {
+                if (s, u) == (layer.stage, layer.unit) {
+                    return unit.pre_activation(h);
+                }
+                h = unit.forward(h);
+            }
+        }
+        panic!("conv layer {} is not in the model", layer.name())
     }
 
     /// Logits `[B, K]` of every exit, shallow to deep (final head last).
@@ -430,6 +493,84 @@ impl MultiExitCnn {
         }
         set_linear(&mut model.head.fc, "head.fc")?;
         Ok(model)
+    }
+}
+
+/// Keeps `idx` along `dim` of a parameter (a new trainable parameter).
+fn keep_param<const D: usize>(
+    p: &Param<Tensor<D>>,
+    dim: usize,
+    idx: &Tensor<1, Int>,
+) -> Param<Tensor<D>> {
+    Param::from_tensor(p.val().select(dim, idx.clone()))
+}
+
+/// Keeps output channels `idx` of a conv unit: filters, bias and BatchNorm entries.
+fn keep_unit_outputs(unit: &mut ConvUnit, idx: &Tensor<1, Int>) {
+    unit.conv.weight = keep_param(&unit.conv.weight, 0, idx);
+    if let Some(b) = &unit.conv.bias {
+        unit.conv.bias = Some(keep_param(b, 0, idx));
+    }
+    if let Some(bn) = &mut unit.bn {
+        bn.gamma = keep_param(&bn.gamma, 0, idx);
+        bn.beta = keep_param(&bn.beta, 0, idx);
+        bn.running_mean = RunningState::new(bn.running_mean.value().select(0, idx.clone()));
+        bn.running_var = RunningState::new(bn.running_var.value().select(0, idx.clone()));
+    }
+}
+
+impl MultiExitCnn {
+    /// Physically removes output channels `removed` of conv `layer` and the matching input
+    /// channels of every layer that reads them ([`crate::prune::consumers`]), BatchNorm entries
+    /// included; works on the trainable and the folded model. The result has the shapes of
+    /// [`crate::prune::narrowed_config`]; every kept weight is unchanged.
+    pub fn remove_channels(
+        mut self,
+        config: &ModelConfig,
+        layer: ConvLayer,
+        removed: &[usize],
+    ) -> Result<Self, String> {
+        layer.check(config)?;
+        let width = layer.width(config);
+        let keep = kept_channels(width, removed);
+        if removed.iter().any(|&c| c >= width) || keep.len() + removed.len() != width {
+            return Err(format!(
+                "channels {removed:?} are not distinct channels of {} (width {width})",
+                layer.name()
+            ));
+        }
+        if keep.is_empty() {
+            return Err(format!(
+                "cannot remove all {width} channels of {}",
+                layer.name()
+            ));
+        }
+        let device = self.head.fc.weight.val().device();
+        let idx = Tensor::<1, Int>::from_data(
+            TensorData::new(keep.iter().map(|&k| k as i64).collect(), [keep.len()]),
+            &device,
+        );
+        keep_unit_outputs(&mut self.stages[layer.stage][layer.unit], &idx);
+        for (name, axis) in consumers(config, layer) {
+            let parts: Vec<&str> = name.split('.').collect();
+            match parts.as_slice() {
+                ["stages", s, u, "weight"] => {
+                    let (s, u): (usize, usize) =
+                        (s.parse().expect("index"), u.parse().expect("index"));
+                    let conv = &mut self.stages[s][u].conv;
+                    conv.weight = keep_param(&conv.weight, axis, &idx);
+                }
+                ["exits", e, "conv", "weight"] => {
+                    let conv = &mut self.exits[e.parse::<usize>().expect("index")].conv.conv;
+                    conv.weight = keep_param(&conv.weight, axis, &idx);
+                }
+                ["head", "fc", "weight"] => {
+                    self.head.fc.weight = keep_param(&self.head.fc.weight, axis, &idx);
+                }
+                _ => return Err(format!("unknown consumer tensor '{name}'")),
+            }
+        }
+        Ok(self)
     }
 }
 

@@ -11,6 +11,7 @@ use burn::prelude::*;
 use fairscreen_core::exit::{argmax, exit_policy};
 use fairscreen_core::infer::BatchLogits;
 use fairscreen_core::kernel_dependence::{class_conditional_hsic, mfd_mmd};
+use fairscreen_core::prune::ConvLayer;
 use fairscreen_core::{ModelConfig, MultiExitCnn};
 use indicatif::{ProgressBar, ProgressStyle};
 use rand::seq::SliceRandom;
@@ -120,6 +121,12 @@ pub struct TrainOptions {
     pub label: String,
     /// Backend that trains (the returned model is always on the CPU backend).
     pub backend: Backend,
+    /// Start from this model (trainable or BN-folded) instead of a fresh initialisation:
+    /// fine-tuning.
+    pub init: Option<MultiExitCnn>,
+    /// Output filters held at zero throughout (mask-mode pruning, as the SCP code's
+    /// `custom_from_mask`): re-zeroed after every step, biases left free.
+    pub masks: Vec<(ConvLayer, Vec<usize>)>,
 }
 
 /// Serialises seeding + initialisation across threads (see [`train_model`]).
@@ -192,6 +199,8 @@ impl TrainOptions {
             progress: None,
             label: String::new(),
             backend: Backend::Cpu,
+            init: None,
+            masks: Vec::new(),
         }
     }
 }
@@ -299,7 +308,9 @@ pub fn train_model(
         ));
     }
     let device = opts.backend.device()?.autodiff();
-    let mut model = {
+    let mut model = if let Some(init) = &opts.init {
+        init.clone().fork(&device).train()
+    } else {
         // Seeding and initialisation draw from the backend's random state: serialised, so models
         // trained on concurrent threads get the same weights as when trained alone.
         let _guard = INIT_LOCK.lock().unwrap_or_else(|e| e.into_inner());
@@ -434,6 +445,9 @@ pub fn train_model(
             let total = total.expect("at least one trained exit");
             let grads = GradientsParams::from_grads(total.backward(), &model);
             model = optim.step(lr, model, grads);
+            for (layer, channels) in &opts.masks {
+                zero_filters(&mut model, *layer, channels);
+            }
             bar.inc(1);
         }
         let per_exit: Vec<f64> = epoch_loss
@@ -469,6 +483,28 @@ pub fn train_model(
         model.to_device(&Device::flex())
     };
     Ok((model, history))
+}
+
+/// Sets the output filters `channels` of conv `layer` to zero (biases untouched), keeping the
+/// parameter's identity so the optimiser's momentum state still applies.
+pub fn zero_filters(model: &mut MultiExitCnn, layer: ConvLayer, channels: &[usize]) {
+    if channels.is_empty() {
+        return;
+    }
+    let conv = &mut model.stages[layer.stage][layer.unit].conv;
+    let w = conv.weight.val();
+    let [cout, ..] = w.dims();
+    let device = w.device();
+    let mut keep = vec![1.0f32; cout];
+    for &c in channels {
+        keep[c] = 0.0;
+    }
+    let mask =
+        Tensor::<1>::from_data(TensorData::new(keep, [cout]), &device).reshape([cout, 1, 1, 1]);
+    conv.weight = conv
+        .weight
+        .clone()
+        .map(|w| (w * mask).detach().require_grad());
 }
 
 /// Logits of every exit for a whole dataset, in batches, on the CPU backend.
