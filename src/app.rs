@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::rc::Rc;
 
 use fairscreen_core::exit_analysis::{
-    exit_points, policy_point, skin_groups, standalone_macs, OperatingPoint,
+    exit_points, parameter_count, policy_point, skin_groups, standalone_macs, OperatingPoint,
 };
 use fairscreen_core::format::AssetEntry;
 use fairscreen_core::infer::LoadedModel;
@@ -16,7 +16,7 @@ use leptos::task::spawn_local;
 
 use crate::components::{
     BackendBadge, Comparison, Dashboard, DataCardView, ErrorBanner, ExitStrip, ModelCardView,
-    ModelPicker, Prediction, UploadZone,
+    ModelPicker, Prediction, PruningLevels, UploadZone,
 };
 use crate::runtime::{self, BackendInfo};
 
@@ -147,6 +147,44 @@ pub struct ExitChartData {
     pub samples: usize,
 }
 
+/// One shipped pruning level of a model family (the unpruned base and the models pruned from it).
+#[derive(Clone, Debug, PartialEq)]
+pub struct PruningLevel {
+    /// Index name.
+    pub name: String,
+    /// Channels removed from the base's pruned layer (0 for the base).
+    pub removed: usize,
+    /// Channels the base layer had.
+    pub base_width: usize,
+    /// How it was pruned, in words (empty for the base).
+    pub method: String,
+    /// Parameters of the file.
+    pub parameters: usize,
+    /// MACs of the full network.
+    pub macs_full: u64,
+    /// File bytes.
+    pub bytes: usize,
+    /// Validation macro F1 at export (card; the base's from its pruned models' cards).
+    pub val_f1: Option<f64>,
+    /// Validation EOdd (abs, skin groups) at export.
+    pub val_eodds: Option<f64>,
+    /// Validation accuracy at export.
+    pub val_accuracy: Option<f64>,
+}
+
+/// The loaded model's pruning family, smallest pruning first.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PruningFamily {
+    /// The unpruned model's name.
+    pub base: String,
+    /// Pruned layer.
+    pub layer: String,
+    /// Every shipped level, by channels removed (the base first).
+    pub levels: Vec<PruningLevel>,
+    /// Index of the loaded model in `levels`.
+    pub current: usize,
+}
+
 /// One audited model in the side-by-side comparison, at that model's current θ.
 #[derive(Clone, Debug, PartialEq)]
 pub struct ComparisonRow {
@@ -164,6 +202,8 @@ pub struct ComparisonRow {
     pub report: FairnessReport,
     /// The early-exit policy at θ (exits used, compute saved).
     pub policy: OperatingPoint,
+    /// Wall time of its last run over the evaluation subset in this browser, in ms.
+    pub audit_ms: Option<f64>,
 }
 
 /// Shared reactive state, provided as context.
@@ -211,6 +251,9 @@ pub struct AppState {
     pub audit_version: RwSignal<u32>,
     /// How many times the model ran over the evaluation subset (switching back must not add one).
     pub audit_runs: RwSignal<u32>,
+    /// Wall time in ms of each model's last run over the evaluation subset, by name (inference,
+    /// preprocessing and read-back on the active backend).
+    pub audit_ms: RwSignal<BTreeMap<String, f64>>,
 }
 
 impl AppState {
@@ -237,6 +280,7 @@ impl AppState {
             model_theta: RwSignal::new(BTreeMap::new()),
             audit_version: RwSignal::new(0),
             audit_runs: RwSignal::new(0),
+            audit_ms: RwSignal::new(BTreeMap::new()),
         }
     }
 
@@ -255,11 +299,18 @@ impl AppState {
         let name = self.model_name.get_untracked();
         self.audit.set(AuditStatus::Running(0, bundle.len()));
         spawn_local(async move {
+            let started = js_sys::Date::now();
             let outcome = runtime::bundle_logits(&model, &bundle, |done, total| {
                 self.audit.set(AuditStatus::Running(done, total))
             })
             .await;
+            let elapsed = js_sys::Date::now() - started;
             self.audit_runs.update(|n| *n += 1);
+            if outcome.is_ok() {
+                self.audit_ms.update(|m| {
+                    m.insert(name.clone(), elapsed);
+                });
+            }
             match outcome {
                 Ok(logits) => {
                     let logits = Rc::new(logits);
@@ -310,6 +361,76 @@ impl AppState {
         })
     }
 
+    /// The shipped pruning levels of the loaded model's family, when it has more than one
+    /// (reactive; from the cards, no inference).
+    pub fn pruning_family(self) -> Option<PruningFamily> {
+        let loaded = self.model_name.get();
+        let models = self.models.get();
+        let card_of = |name: &str| {
+            models
+                .iter()
+                .find(|m| m.entry.name == name)
+                .and_then(|m| m.card.clone())
+        };
+        let loaded_card = card_of(&loaded)?;
+        let base = loaded_card
+            .pruning
+            .as_ref()
+            .map_or(loaded.clone(), |p| p.base.clone());
+        let pruned: Vec<&ModelChoice> = models
+            .iter()
+            .filter(|m| {
+                m.card
+                    .as_ref()
+                    .and_then(|c| c.pruning.as_ref())
+                    .is_some_and(|p| p.base == base)
+            })
+            .collect();
+        let first = pruned.first()?.card.as_ref()?.pruning.clone()?;
+        let metric = |c: &ModelCard, key: &str| c.metrics.get(key).copied();
+        let reference = pruned[0].card.clone()?;
+        let mut levels = Vec::new();
+        if let Some(b) = models.iter().find(|m| m.entry.name == base) {
+            let card = b.card.clone()?;
+            levels.push(PruningLevel {
+                name: base.clone(),
+                removed: 0,
+                base_width: first.base_width,
+                method: String::new(),
+                parameters: parameter_count(&card.config),
+                macs_full: ComputeCost::of(&card.config).full_network(),
+                bytes: b.entry.bytes,
+                val_f1: metric(&reference, "val/base/f1"),
+                val_eodds: metric(&reference, "val/base/eodds_abs"),
+                val_accuracy: metric(&reference, "val/base/accuracy"),
+            });
+        }
+        for m in pruned {
+            let card = m.card.clone()?;
+            let p = card.pruning.clone()?;
+            levels.push(PruningLevel {
+                name: m.entry.name.clone(),
+                removed: p.channels.len(),
+                base_width: p.base_width,
+                method: p.method,
+                parameters: parameter_count(&card.config),
+                macs_full: ComputeCost::of(&card.config).full_network(),
+                bytes: m.entry.bytes,
+                val_f1: metric(&card, "val/point/f1"),
+                val_eodds: metric(&card, "val/point/eodds_abs"),
+                val_accuracy: metric(&card, "val/point/accuracy"),
+            });
+        }
+        levels.sort_by(|a, b| a.removed.cmp(&b.removed).then(a.name.cmp(&b.name)));
+        let current = levels.iter().position(|l| l.name == loaded)?;
+        Some(PruningFamily {
+            base,
+            layer: first.layer,
+            levels,
+            current,
+        })
+    }
+
     /// One row per audited model, in index order, each at its own θ (reactive; no inference).
     pub fn comparison(self) -> Vec<ComparisonRow> {
         self.audit_version.track();
@@ -322,6 +443,7 @@ impl AppState {
         let labels: Vec<usize> = bundle.labels.iter().map(|&l| l as usize).collect();
         let groups = skin_groups(&bundle.skin_types);
         let cache = self.audit_cache.get_value();
+        let times = self.audit_ms.get();
         // Point estimates only: the bootstrap is for the dashboard of the loaded model.
         let opts = ReportOptions {
             bootstrap: 0,
@@ -350,6 +472,7 @@ impl AppState {
                     .next()?;
                 let policy = policy_point(&card.config, logits, &labels, &groups, theta);
                 Some(ComparisonRow {
+                    audit_ms: times.get(&name).copied(),
                     active: name == active,
                     model: name,
                     bytes: m.entry.bytes,
@@ -671,6 +794,7 @@ pub fn App() -> impl IntoView {
             <Prediction />
             <ExitStrip />
             <ModelCardView />
+            <PruningLevels />
             <Dashboard />
             <Comparison />
             <DataCardView />

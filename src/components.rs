@@ -7,7 +7,7 @@ use leptos::prelude::*;
 
 use crate::app::{
     audit_options, AppState, AuditStatus, ComparisonRow, EvalStatus, ExitChartData, ModelChoice,
-    Status,
+    PruningFamily, PruningLevel, Status,
 };
 use fairscreen_core::metrics::FairnessReport;
 
@@ -471,6 +471,12 @@ pub fn ModelCardView() -> impl IntoView {
                     c.config.exit_stages.iter().map(|s| s + 1).collect::<Vec<_>>(), c.quantization)}</dd>
                 <dt>"Weights"</dt><dd id="card-weights">{weights}</dd>
                 <dt>"Compute"</dt><dd id="card-compute">{compute} ". " {policy}</dd>
+                {c.pruning.clone().map(|p| view! {
+                    <dt>"Pruned"</dt>
+                    <dd id="card-pruning">{format!("from {}: {} of the {} channels of {} removed ({}) — {}",
+                        p.base, p.channels.len(), p.base_width, p.layer,
+                        p.channels.iter().map(|c| c.to_string()).collect::<Vec<_>>().join(", "), p.method)}</dd>
+                })}
                 <dt>"Default θ"</dt><dd id="card-theta">{format!("{:.3}", c.default_theta)}
                     {c.theta_selection.clone().map(|t| format!(" — {t}"))}</dd>
                 <dt>"Classes"</dt><dd>{c.config.class_names.join(", ")}</dd>
@@ -734,6 +740,26 @@ pub fn Dashboard() -> impl IntoView {
         _ => String::new(),
     };
     let opts = audit_options();
+    let audit_ms = move || s.audit_ms.with(|m| m.get(&s.model_name.get()).copied());
+    let audit_speed = move || {
+        let (Some(ms), Some(bundle)) = (audit_ms(), s.bundle.get_value()) else {
+            return String::new();
+        };
+        let backend = match s.backend.get() {
+            Some(b) if b.kind == "webgpu" && b.software => {
+                format!("WebGPU on {} (a software adapter, not a GPU)", b.adapter)
+            }
+            Some(b) if b.kind == "webgpu" => format!("WebGPU on {}", b.adapter),
+            Some(b) => format!("the CPU ({})", b.adapter),
+            None => "this backend".into(),
+        };
+        format!(
+            "The last run took {:.1} s for {} images ({:.0} images/s, preprocessing and read-back included) on {backend}.",
+            ms / 1000.0,
+            bundle.len(),
+            bundle.len() as f64 / (ms / 1000.0)
+        )
+    };
     let body = move || {
         match s.audit.get() {
         AuditStatus::Idle => view! {
@@ -766,6 +792,7 @@ pub fn Dashboard() -> impl IntoView {
                 <p class="hint">{format!(
                     "Computed in this browser at θ = {:.3} (the exits' policy decides each prediction). Intervals: {} % bootstrap, {} resamples stratified by group, seed {}.",
                     s.theta.get_untracked(), (opts.level * 100.0).round(), opts.bootstrap, opts.seed)}</p>
+                <p class="hint" id="audit-speed">{audit_speed}</p>
                 <ExitChart />
                 <div class="tabs">{tabs}</div>
                 {shown}
@@ -778,7 +805,8 @@ pub fn Dashboard() -> impl IntoView {
         <section id="dashboard" class="panel" data-state=move || s.audit.get().state()
             data-report=report_json data-model=move || s.model_name.get()
             data-theta=move || { s.audit.track(); s.theta.get_untracked().to_string() }
-            data-audit-runs=move || s.audit_runs.get().to_string()>
+            data-audit-runs=move || s.audit_runs.get().to_string()
+            data-audit-ms=move || audit_ms().map(|m| m.to_string()).unwrap_or_default()>
             <h2>"Fairness on the evaluation subset"</h2>
             <button id="run-audit" prop:disabled=move || !can_run() on:click=move |_| s.run_audit()>
                 {move || if matches!(s.audit.get(), AuditStatus::Ready(_)) { "Run again" } else { "Compute fairness statistics" }}
@@ -1039,7 +1067,9 @@ fn comparison_row(r: &ComparisonRow) -> impl IntoView {
             data-eodds=eodds.map(|v| v.to_string()).unwrap_or_default()
             data-worst-group-accuracy=r.report.worst_group_accuracy.to_string()
             data-exit-share=csv(r.policy.exit_share.iter().copied())
-            data-compute-saved=r.policy.compute_saved.to_string()>
+            data-compute-saved=r.policy.compute_saved.to_string()
+            data-parameters=parameter_count(&r.card.config).to_string()
+            data-audit-ms=r.audit_ms.map(|m| m.to_string()).unwrap_or_default()>
             <th>{r.model.clone()}{r.active.then_some(" (loaded)")}
                 <span class="weights">{format!("{} · {}", r.card.quantization, megabytes(r.bytes))}</span>
                 <span class="weights">{format!("{} parameters", thousands(parameter_count(&r.card.config)))}</span></th>
@@ -1051,6 +1081,8 @@ fn comparison_row(r: &ComparisonRow) -> impl IntoView {
             <td class="num">{format!("{:.3}", r.report.worst_group_accuracy)}</td>
             <td class="shares">{shares}</td>
             <td class="num">{pct(r.policy.compute_saved)}</td>
+            <td class="num">{mmac(r.policy.mean_macs)}</td>
+            <td class="num">{r.audit_ms.map(|ms| format!("{:.0}", r.report.overall.n as f64 / (ms / 1000.0))).unwrap_or("—".into())}</td>
         </tr>
     }
 }
@@ -1076,7 +1108,8 @@ pub fn Comparison() -> impl IntoView {
                 <table id="model-comparison">
                     <tr><th>"model (weights)"</th><th>"training"</th><th>"θ"</th><th>"accuracy"</th>
                         <th>"macro F1"</th><th>"EOdd (abs)"</th><th>"worst skin group acc."</th>
-                        <th>"exits used, % (shallow → final)"</th><th>"compute saved"</th></tr>
+                        <th>"exits used, % (shallow → final)"</th><th>"compute saved"</th>
+                        <th>"mean compute per image"</th><th>"images/s in this browser"</th></tr>
                     {move || rows.get().iter().map(comparison_row).collect::<Vec<_>>()}
                 </table>
             </div>
@@ -1085,4 +1118,144 @@ pub fn Comparison() -> impl IntoView {
             <p class="disclaimer">"Not a diagnosis: research models trained and evaluated on generated images; these numbers describe how they treat synthetic groups, not real patients."</p>
         </section>
     }
+}
+
+/// The pruning trade-off (`#pruning`): a slider over the shipped pruning levels of the loaded
+/// model's family (moving it loads that level) and the curve of validation F1 and EOdd against
+/// channels removed, from the model cards, with the loaded level marked.
+#[component]
+pub fn PruningLevels() -> impl IntoView {
+    let s = state();
+    let family = Memo::new(move |_| s.pruning_family());
+    let locked = move || {
+        s.switching.get().is_some()
+            || !matches!(s.status.get(), Status::Ready | Status::Done)
+            || matches!(s.audit.get(), AuditStatus::Running(..))
+    };
+    let attr = move |f: fn(&PruningFamily) -> String| {
+        family.with(|d| d.as_ref().map(f).unwrap_or_default())
+    };
+    let on_change = move |ev: leptos::ev::Event| {
+        let Ok(i) = event_target_value(&ev).parse::<usize>() else {
+            return;
+        };
+        if let Some(name) = family.with_untracked(|f| {
+            f.as_ref()
+                .and_then(|f| f.levels.get(i))
+                .map(|l| l.name.clone())
+        }) {
+            s.switch_model(name);
+        }
+    };
+    let body = move || {
+        let f = family.get()?;
+        let current = f.levels[f.current].clone();
+        let ticks = f
+            .levels
+            .iter()
+            .map(|l| view! { <option value=l.removed.to_string() label=l.name.clone()></option> })
+            .collect::<Vec<_>>();
+        let rows = f
+            .levels
+            .iter()
+            .enumerate()
+            .map(|(i, l)| {
+                let opt = |v: Option<f64>| v.map(|v| format!("{v:.3}")).unwrap_or("—".into());
+                view! {
+                    <tr class:active=i == f.current data-level=l.name.clone()>
+                        <th>{l.name.clone()}</th>
+                        <td class="num">{format!("{} / {}", l.removed, l.base_width)}</td>
+                        <td class="num">{thousands(l.parameters)}</td>
+                        <td class="num">{mmac(l.macs_full as f64)}</td>
+                        <td class="num">{megabytes(l.bytes)}</td>
+                        <td class="num">{opt(l.val_accuracy)}</td>
+                        <td class="num">{opt(l.val_f1)}</td>
+                        <td class="num">{opt(l.val_eodds)}</td>
+                    </tr>
+                }
+            })
+            .collect::<Vec<_>>();
+        Some(view! {
+            <h2>"Pruning: " {f.base.clone()} " and its pruned versions"</h2>
+            <p class="hint">{format!(
+                "Channels of {} removed by sensitive channel pruning (SNNL w.r.t. skin group, papers.md §3). Move the slider to load a level; the picker above offers the same models.",
+                f.layer)}</p>
+            <label class="slider">"Channels removed: "
+                <input id="pruning-level" type="range" min="0" max=(f.levels.len() - 1).to_string() step="1"
+                    list="pruning-ticks" prop:value=f.current.to_string() prop:disabled=locked on:change=on_change />
+                <output>{format!("{} ({})", current.removed, current.name)}</output>
+            </label>
+            <datalist id="pruning-ticks">{ticks}</datalist>
+            {pruning_chart_svg(&f)}
+            <div class="scroll">
+                <table id="pruning-table">
+                    <tr><th>"model"</th><th>"channels removed"</th><th>"parameters"</th><th>"compute (full network)"</th>
+                        <th>"file"</th><th>"val. accuracy"</th><th>"val. macro F1"</th><th>"val. EOdd (abs)"</th></tr>
+                    {rows}
+                </table>
+            </div>
+            <p class="hint">{current.method.clone()}</p>
+            <p class="hint">"Validation numbers are from the model cards (SynthDerm validation images, measured by the trainer at export; the unpruned model's from its pruned versions' cards). Audit a level in the dashboard to measure it on the evaluation subset in this browser."</p>
+        })
+    };
+    view! {
+        <section id="pruning" class="panel" class:hidden=move || family.with(|f| f.is_none())
+            data-base=move || attr(|f| f.base.clone())
+            data-current=move || attr(|f| f.levels[f.current].name.clone())
+            data-levels=move || attr(|f| f.levels.iter().map(|l| l.name.clone()).collect::<Vec<_>>().join(","))
+            data-removed=move || attr(|f| csv(f.levels.iter().map(|l| l.removed as f64)))
+            data-parameters=move || attr(|f| csv(f.levels.iter().map(|l| l.parameters as f64)))
+            data-val-f1=move || attr(|f| csv(f.levels.iter().map(|l| l.val_f1.unwrap_or(f64::NAN))))
+            data-val-eodds=move || attr(|f| csv(f.levels.iter().map(|l| l.val_eodds.unwrap_or(f64::NAN))))>
+            {body}
+        </section>
+    }
+}
+
+/// Validation F1 and EOdd of every level against channels removed, the loaded level as a diamond.
+fn pruning_chart_svg(f: &PruningFamily) -> impl IntoView {
+    let (left, right) = (64.0, 616.0);
+    let known: Vec<&PruningLevel> = f
+        .levels
+        .iter()
+        .filter(|l| l.val_f1.is_some() && l.val_eodds.is_some())
+        .collect();
+    let current = &f.levels[f.current];
+    if known.len() < 2 || current.val_f1.is_none() || current.val_eodds.is_none() {
+        return None;
+    }
+    let x_max = known.iter().map(|l| l.removed).max().unwrap_or(1).max(1) as f64;
+    let x = move |v: f64| left + v / x_max * (right - left);
+    let xs: Vec<f64> = known.iter().map(|l| x(l.removed as f64)).collect();
+    let px = x(current.removed as f64);
+    let f1: Vec<f64> = known.iter().map(|l| l.val_f1.unwrap_or_default()).collect();
+    let eodds: Vec<f64> = known
+        .iter()
+        .map(|l| l.val_eodds.unwrap_or_default())
+        .collect();
+    let labels: Vec<String> = known.iter().map(|l| l.removed.to_string()).collect();
+    let (f1_top, f1_bottom, eo_top, eo_bottom) = (40.0, 160.0, 196.0, 300.0);
+    let x_ticks = known
+        .iter()
+        .map(|l| {
+            let xv = x(l.removed as f64);
+            view! {
+                <line x1=xv x2=xv y1=eo_bottom y2=eo_bottom + 4.0 stroke="#6b7280" />
+                <text x=xv y=eo_bottom + 17.0 text-anchor="middle" font-size="11" fill="#4b5563">{l.removed.to_string()}</text>
+            }
+        })
+        .collect::<Vec<_>>();
+    Some(view! {
+        <svg viewBox="0 0 640 340" role="img" class="chart" id="pruning-chart"
+            aria-label="Validation F1 and EOdd against channels removed">
+            {chart_panel("validation macro F1", ACC_COLOUR, &f1, current.val_f1.unwrap_or_default(), &xs, px, f1_top, f1_bottom, false, Some(labels))}
+            {chart_panel("validation EOdd (abs): Fitzpatrick I–III vs IV–VI", EODD_COLOUR, &eodds, current.val_eodds.unwrap_or_default(), &xs, px, eo_top, eo_bottom, true, None)}
+            <line x1=left x2=right y1=eo_bottom y2=eo_bottom stroke="#6b7280" />
+            <line x1=left x2=right y1=f1_bottom y2=f1_bottom stroke="#6b7280" />
+            {x_ticks}
+            <text x=(left + right) / 2.0 y="334" text-anchor="middle" font-size="12" fill="#374151">
+                {format!("channels removed from {} (diamond: the loaded model)", f.layer)}
+            </text>
+        </svg>
+    })
 }

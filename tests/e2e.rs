@@ -1101,3 +1101,189 @@ fn screenshot_page(s: &Session, last: &str, name: &str, docs_name: &str) {
         println!("saved docs/{docs_name}");
     }
 }
+
+/// The pruning slider lists the default model's shipped pruning levels (the unpruned model and
+/// every model whose card says it was pruned from it) with the parameters and validation numbers
+/// of their cards; moving it loads that level, which then screens a photo as the native model
+/// does (the pruned, smaller file runs in the browser).
+#[test]
+fn the_pruning_slider_loads_each_shipped_level() {
+    let _guard = BROWSER.lock().unwrap_or_else(|e| e.into_inner());
+    let index = model_index();
+    let base = index.default.clone();
+    let mut levels: Vec<(usize, String, fairscreen_core::ModelCard, usize)> = Vec::new();
+    for entry in &index.assets {
+        let file = fairscreen_core::read_model(
+            &std::fs::read(repo().join("www/models").join(&entry.file)).unwrap(),
+        )
+        .unwrap();
+        let removed = match &file.card.pruning {
+            Some(p) if p.base == base => p.channels.len(),
+            None if entry.name == base => 0,
+            _ => continue,
+        };
+        let params: usize = file.tensors.values().map(|t| t.values.len()).sum();
+        levels.push((removed, entry.name.clone(), file.card, params));
+    }
+    levels.sort_by(|a, b| a.0.cmp(&b.0).then(a.1.cmp(&b.1)));
+    assert!(
+        levels.len() >= 2,
+        "www/models has no pruned version of {base}: run `fairscreen-train reproduce scp --ship-dir www/models`"
+    );
+    let (s, _server) = open_app(false);
+    s.wait_for("the pruning levels", Duration::from_secs(120), |s| {
+        s.attr("#pruning", "data-levels")
+            .filter(|l| l.split(',').count() == levels.len())
+    });
+    let names: Vec<&str> = levels.iter().map(|l| l.1.as_str()).collect();
+    assert_eq!(s.attr("#pruning", "data-levels").unwrap(), names.join(","));
+    assert_eq!(s.attr("#pruning", "data-current").unwrap(), base);
+    assert_eq!(
+        floats(&s.attr("#pruning", "data-removed").unwrap()),
+        levels.iter().map(|l| l.0 as f64).collect::<Vec<_>>()
+    );
+    assert_eq!(
+        floats(&s.attr("#pruning", "data-parameters").unwrap()),
+        levels.iter().map(|l| l.3 as f64).collect::<Vec<_>>()
+    );
+    // Validation F1 of each level from its card (the base's from a pruned card's reference).
+    let reference = &levels[1].2;
+    let want_f1: Vec<f64> = levels
+        .iter()
+        .map(|l| {
+            let key = if l.0 == 0 {
+                "val/base/f1"
+            } else {
+                "val/point/f1"
+            };
+            let card = if l.0 == 0 { reference } else { &l.2 };
+            card.metrics[key]
+        })
+        .collect();
+    assert_eq!(floats(&s.attr("#pruning", "data-val-f1").unwrap()), want_f1);
+    let fixture = fixtures()[1].clone();
+    for (i, (removed, name, card, _)) in levels.iter().enumerate().skip(1) {
+        s.script(&format!(
+            "const r = document.getElementById('pruning-level'); r.value = '{i}'; \
+             r.dispatchEvent(new Event('change', {{ bubbles: true }}));"
+        ));
+        s.wait_for(&format!("level {name}"), Duration::from_secs(240), |s| {
+            let loaded = s.attr("#card", "data-name")? == *name;
+            let idle = s.attr("#model-picker", "data-state")? == "idle";
+            (loaded && idle && s.attr("#status", "data-state")? != "loading").then_some(())
+        });
+        assert_eq!(s.attr("#pruning", "data-current").unwrap(), *name);
+        assert_eq!(picker_value(&s), *name);
+        assert!(s
+            .text("#card-pruning")
+            .contains(&format!("{removed} of the")));
+        let model = load_model(index.assets.iter().find(|e| e.name == *name).unwrap());
+        assert_eq!(model.card, *card);
+        let (page, _, _, _) = classify_in_page(&s, &fixture);
+        let d = max_abs_diff(&page, &native_logits(&model, &fixture));
+        println!("pruning level {name}: max |Δlogit| vs native CPU = {d:e}");
+        assert!(d <= 1e-4, "{name}: {d}");
+    }
+}
+
+/// Benchmark (not a test: `cargo test --release -p fairscreen --test e2e -- --ignored
+/// browser_speed --nocapture`): every shipped model runs over the 720 evaluation images three
+/// times on each backend (the first run warms up); writes the median wall time and images/s to
+/// docs/results/browser-speed.json and .md.
+#[test]
+#[ignore]
+fn browser_speed() {
+    let _guard = BROWSER.lock().unwrap_or_else(|e| e.into_inner());
+    let index = model_index();
+    let mut rows = Vec::new();
+    for webgpu in [true, false] {
+        let (s, _server) = open_app(webgpu);
+        assert_eq!(wait_eval(&s), "ready");
+        let adapter = s.text("#backend");
+        for entry in &index.assets {
+            choose_model(&s, &entry.name);
+            let mut times = Vec::new();
+            for _ in 0..3 {
+                run_audit(&s);
+                times.push(
+                    s.attr("#dashboard", "data-audit-ms")
+                        .unwrap()
+                        .parse::<f64>()
+                        .unwrap(),
+                );
+            }
+            let mut warm = times[1..].to_vec();
+            warm.sort_by(f64::total_cmp);
+            let ms = warm[warm.len() / 2];
+            let model = load_model(entry);
+            let params: usize = fairscreen_core::exit_analysis::parameter_count(&model.card.config);
+            let macs = fairscreen_core::ComputeCost::of(&model.card.config).full_network();
+            println!(
+                "{} {}: {:.0} ms for 720 images ({:.0} images/s), runs {times:?}",
+                if webgpu { "webgpu" } else { "cpu" },
+                entry.name,
+                ms,
+                720.0 / (ms / 1000.0)
+            );
+            rows.push(serde_json::json!({
+                "backend": if webgpu { "webgpu" } else { "cpu" },
+                "adapter": adapter,
+                "model": entry.name,
+                "parameters": params,
+                "macs_full": macs,
+                "runs_ms": times,
+                "median_warm_ms": ms,
+                "images_per_second": 720.0 / (ms / 1000.0),
+            }));
+        }
+    }
+    let out = repo().join("docs/results");
+    std::fs::create_dir_all(&out).unwrap();
+    let machine = std::fs::read_to_string("/proc/cpuinfo")
+        .ok()
+        .and_then(|c| {
+            c.lines()
+                .find(|l| l.starts_with("model name"))
+                .map(|l| l.split(':').nth(1).unwrap_or("").trim().to_string())
+        })
+        .unwrap_or_default();
+    let chromium = std::process::Command::new("chromium")
+        .arg("--version")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .unwrap_or_default();
+    let report = serde_json::json!({
+        "command": "cargo test --release -p fairscreen --test e2e -- --ignored browser_speed --nocapture",
+        "what": "wall time of the dashboard's run over the 720 evaluation images (batches of 48: preprocessing, inference, read-back), median of two warm runs after one warm-up",
+        "machine": format!("{machine}, {} logical cores", std::thread::available_parallelism().map_or(0, |n| n.get())),
+        "browser": chromium,
+        "note": "WebGPU here is SwiftShader, a software implementation inside Chromium, not a GPU",
+        "rows": rows,
+    });
+    std::fs::write(
+        out.join("browser-speed.json"),
+        serde_json::to_vec_pretty(&report).unwrap(),
+    )
+    .unwrap();
+    let mut md = format!(
+        "# In-browser speed of the shipped models\n\n- Command: `{}`\n- Measured: {}\n- Machine: {}; {}\n- {}\n\n\
+         | backend | model | parameters | MACs (full network) | ms for 720 images | images/s |\n|---|---|---|---|---|---|\n",
+        report["command"].as_str().unwrap(),
+        report["what"].as_str().unwrap(),
+        report["machine"].as_str().unwrap(),
+        report["browser"].as_str().unwrap(),
+        report["note"].as_str().unwrap()
+    );
+    for r in report["rows"].as_array().unwrap() {
+        md.push_str(&format!(
+            "| {} | {} | {} | {:.2} M | {:.0} | {:.0} |\n",
+            r["backend"].as_str().unwrap(),
+            r["model"].as_str().unwrap(),
+            r["parameters"],
+            r["macs_full"].as_f64().unwrap() / 1e6,
+            r["median_warm_ms"].as_f64().unwrap(),
+            r["images_per_second"].as_f64().unwrap()
+        ));
+    }
+    std::fs::write(out.join("browser-speed.md"), md).unwrap();
+}

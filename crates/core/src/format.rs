@@ -52,6 +52,9 @@ pub struct ModelCard {
     pub theta_selection: Option<String>,
     /// How it was trained.
     pub training: TrainingInfo,
+    /// How it was pruned from another model, when it was.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pruning: Option<PruningInfo>,
     /// Metrics measured at export (name → value), e.g. `val/exit3/accuracy`.
     pub metrics: BTreeMap<String, f64>,
     /// Weight storage: `f32` (BN folded into conv).
@@ -60,6 +63,21 @@ pub struct ModelCard {
     pub tensors_sha256: String,
     /// Caveat shown with every prediction.
     pub disclaimer: String,
+}
+
+/// Channel pruning applied to a base model (papers.md §3).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PruningInfo {
+    /// Name of the unpruned model it was pruned from.
+    pub base: String,
+    /// Pruned conv layer (`stages.S.U`).
+    pub layer: String,
+    /// Channels of the base layer removed (original indices, ascending).
+    pub channels: Vec<usize>,
+    /// Channels the base layer had.
+    pub base_width: usize,
+    /// How the channels were chosen and pruned, in words.
+    pub method: String,
 }
 
 /// A loaded model file: its card and validated tensors.

@@ -4,6 +4,8 @@ mod audit;
 mod bench_data;
 mod plot;
 mod reproduce;
+mod reproduce_scp;
+mod scp;
 mod train;
 
 use std::collections::BTreeMap;
@@ -49,7 +51,7 @@ enum Command {
     EvalBundle(bench_data::EvalBundleArgs),
     /// Fairness report of a model on a dataset, or of any model's predictions (CSV).
     Audit(audit::AuditArgs),
-    /// Reproduce a paper's experiments on SynthDerm and write the results (`fme`).
+    /// Reproduce a paper's experiments on SynthDerm and write the results (`fme`, `scp`).
     Reproduce(reproduce::ReproduceArgs),
 }
 
@@ -553,16 +555,30 @@ pub(crate) fn export_model(checkpoint: &Path, name: &str, out_dir: &Path) -> Res
         sensitive_attributes: meta.sensitive_attributes,
         default_theta: meta.default_theta,
         theta_selection: meta.theta_selection,
+        pruning: None,
         training: meta.training,
         metrics: meta.metrics,
         quantization: "f32".into(),
         tensors_sha256: String::new(),
-        disclaimer:
-            "Research demo trained on generated images only. Not a medical device and not a \
-                     diagnosis: see a clinician about any skin lesion that worries you."
-                .into(),
+        disclaimer: DISCLAIMER.into(),
     };
-    let bytes = write_model(card, &tensors)?;
+    write_model_asset(card, &tensors, out_dir)
+}
+
+/// The disclaimer every model card carries.
+pub(crate) const DISCLAIMER: &str =
+    "Research demo trained on generated images only. Not a medical device and not a \
+     diagnosis: see a clinician about any skin lesion that worries you.";
+
+/// Writes `card` + folded `tensors` as `<out_dir>/<card.name>.safetensors`; returns its index
+/// entry (the index itself is not touched).
+pub(crate) fn write_model_asset(
+    card: ModelCard,
+    tensors: &BTreeMap<String, fairscreen_core::HostTensor>,
+    out_dir: &Path,
+) -> Result<AssetEntry> {
+    let name = card.name.clone();
+    let bytes = write_model(card, tensors)?;
     std::fs::create_dir_all(out_dir)?;
     let file = format!("{name}.safetensors");
     let path = out_dir.join(&file);

@@ -26,6 +26,8 @@ use crate::{bench_data, CheckpointMeta};
 pub enum Paper {
     /// Fair multi-exit networks (seed paper 000), papers.md §2.
     Fme,
+    /// Sensitive channel pruning with SNNL (seed paper 001), papers.md §3.
+    Scp,
 }
 
 /// `reproduce` arguments.
@@ -34,47 +36,86 @@ pub struct ReproduceArgs {
     /// The paper.
     #[arg(value_enum)]
     paper: Paper,
-    /// Small data and two epochs: checks the pipeline end to end in under a minute (CI).
+    /// Small data and short training: checks the pipeline end to end in about a minute (CI).
     #[arg(long)]
-    quick: bool,
-    /// Results directory.
-    #[arg(long, default_value = "docs/results/fme")]
-    out: PathBuf,
-    /// Checkpoint directory (one `<method>.bpk` + `.json` per method).
+    pub(crate) quick: bool,
+    /// Results directory (default `docs/results/<paper>`).
+    #[arg(long)]
+    pub(crate) out: Option<PathBuf>,
+    /// Checkpoint directory, fme: one `<method>.bpk` + `.json` per method (default
+    /// `checkpoints/fme`).
     #[arg(long, default_value = "checkpoints/fme")]
     checkpoints: PathBuf,
-    /// Also export the baseline and the selected fair multi-exit model into this models directory
-    /// (as `tiny-baseline` and `tiny-fair-me`, the latter the default) and rewrite its index.
+    /// Ship models into this models directory. fme: the baseline and the selected fair
+    /// multi-exit model (`tiny-baseline`, `tiny-fair-me`, the default; the index is rewritten).
+    /// scp: the pruned models (removed channels), added to the index.
     #[arg(long)]
-    ship_dir: Option<PathBuf>,
+    pub(crate) ship_dir: Option<PathBuf>,
     /// Seed: training data and initialisation; validation uses seed + 1, test the test stream 123.
     #[arg(long, default_value_t = 121)]
-    seed: u64,
+    pub(crate) seed: u64,
     /// Training images (default 5000, quick 384).
     #[arg(long)]
-    train_images: Option<usize>,
+    pub(crate) train_images: Option<usize>,
     /// Validation images (default 1000, quick 128).
     #[arg(long)]
-    val_images: Option<usize>,
+    pub(crate) val_images: Option<usize>,
     /// Test images (default 1500, quick 256).
     #[arg(long)]
-    test_images: Option<usize>,
-    /// Epochs (default 10, quick 2).
+    pub(crate) test_images: Option<usize>,
+    /// Epochs (fme: training, default 10, quick 2; scp: fine-tuning per pruning step, default 2,
+    /// quick 1).
     #[arg(long)]
-    epochs: Option<usize>,
+    pub(crate) epochs: Option<usize>,
     /// Models trained at the same time (one core each).
     #[arg(long, default_value_t = 2)]
-    jobs: usize,
+    pub(crate) jobs: usize,
     /// Backend that trains: `cpu` (burn flex) or `wgpu` (a GPU; build with `--features wgpu`).
     #[arg(long, value_enum, default_value = "cpu")]
     backend: train::Backend,
     /// Re-render `results.md` and the plots from an existing `<out>/results.json` (no training).
     #[arg(long)]
-    render_only: bool,
+    pub(crate) render_only: bool,
+    /// scp: the unpruned models, by index name in `--models-dir`.
+    #[arg(
+        long,
+        value_delimiter = ',',
+        default_value = "tiny-baseline,tiny-fair-me"
+    )]
+    pub(crate) base_models: Vec<String>,
+    /// scp: directory holding the unpruned models.
+    #[arg(long, default_value = "www/models")]
+    pub(crate) models_dir: PathBuf,
+    /// scp: the conv layer to prune (`stages.S.U`; default: the last conv of the final stage).
+    #[arg(long)]
+    pub(crate) layer: Option<String>,
+    /// scp: mask (the SCP code: zero filters, keep biases; exact conversion to removed channels
+    /// for the last conv) or remove (physically, from the start; any layer).
+    #[arg(long, value_enum, default_value = "mask")]
+    pub(crate) mode: crate::scp::PruneMode,
+    /// scp: channels pruned per iteration of the FATE loop.
+    #[arg(long, default_value_t = 8)]
+    pub(crate) step: usize,
+    /// scp: most iterations of the FATE loop.
+    #[arg(long, default_value_t = 5)]
+    pub(crate) max_iterations: usize,
+    /// scp: one-shot pruning levels of the sweep (channels).
+    #[arg(long, value_delimiter = ',', default_value = "0,4,8,16,32,64")]
+    pub(crate) levels: Vec<usize>,
+    /// scp: levels also pruned with random channels (the control for SNNL selection).
+    #[arg(long, value_delimiter = ',', default_value = "16,64")]
+    pub(crate) random_levels: Vec<usize>,
+    /// scp: sweep levels of the last base model shipped (with `--ship-dir`) for the app's slider.
+    #[arg(long, value_delimiter = ',', default_value = "16,32,64")]
+    pub(crate) ship_levels: Vec<usize>,
+    /// scp: fine-tuning learning rate (constant; a fifth of the training schedule's last rate, so
+    /// that fine-tuning alone leaves the model near its optimum).
+    #[arg(long, default_value_t = 0.001)]
+    pub(crate) finetune_lr: f64,
 }
 
 /// Seed of the test stream (the bundled evaluation subset's stream).
-const TEST_SEED: u64 = 123;
+pub(crate) const TEST_SEED: u64 = 123;
 /// SNNL batch size (the SCP code's loader batch) and temperature.
 const SNNL_BATCH: usize = 128;
 const SNNL_TEMPERATURE: f64 = 1.0;
@@ -169,7 +210,12 @@ pub struct FmeResults {
 }
 
 /// SynthDerm images of the `tiny` model's input size, grouped by skin (I–III → 0, IV–VI → 1).
-fn generate(config: &SynthConfig, seed: u64, count: usize, what: &str) -> train::Dataset {
+pub(crate) fn generate(
+    config: &SynthConfig,
+    seed: u64,
+    count: usize,
+    what: &str,
+) -> train::Dataset {
     let side = ModelConfig::tiny(crate::class_names()).input_size as u32;
     crate::synth_dataset(config, seed, count, side, what, |m| {
         usize::from(m.skin_type >= 4)
@@ -191,7 +237,7 @@ pub fn machine() -> String {
     format!("{cpu}, {cores} logical cores")
 }
 
-fn utc_now() -> String {
+pub(crate) fn utc_now() -> String {
     let secs = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs());
@@ -229,18 +275,20 @@ fn method_name(m: Method) -> &'static str {
 pub fn cmd_reproduce(a: ReproduceArgs) -> Result<()> {
     match a.paper {
         Paper::Fme => reproduce_fme(a),
+        Paper::Scp => crate::reproduce_scp::reproduce_scp(a),
     }
 }
 
-fn reproduce_fme(a: ReproduceArgs) -> Result<()> {
+fn reproduce_fme(mut a: ReproduceArgs) -> Result<()> {
+    let out_dir = a.out.take().unwrap_or_else(|| "docs/results/fme".into());
     if a.render_only {
-        let path = a.out.join("results.json");
+        let path = out_dir.join("results.json");
         let r: FmeResults = serde_json::from_slice(
             &std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?,
         )
         .with_context(|| format!("parsing {}", path.display()))?;
-        write_results(&a.out, &r)?;
-        println!("re-rendered {}", a.out.display());
+        write_results(&out_dir, &r)?;
+        println!("re-rendered {}", out_dir.display());
         return Ok(());
     }
     let start = Instant::now();
@@ -517,7 +565,7 @@ fn reproduce_fme(a: ReproduceArgs) -> Result<()> {
         selected: selected.clone(),
         methods: results,
     };
-    write_results(&a.out, &out)?;
+    write_results(&out_dir, &out)?;
     if let Some(dir) = &a.ship_dir {
         let base = crate::export_model(&a.checkpoints.join("baseline"), "tiny-baseline", dir)?;
         let fair = crate::export_model(&a.checkpoints.join(&selected), "tiny-fair-me", dir)?;
@@ -534,7 +582,7 @@ fn reproduce_fme(a: ReproduceArgs) -> Result<()> {
     println!(
         "reproduce fme finished in {:.1} min; results in {}",
         wall_seconds / 60.0,
-        a.out.display()
+        out_dir.display()
     );
     Ok(())
 }

@@ -716,3 +716,166 @@ fn reproduce_fme_quick_writes_every_result_file() {
         .contains(&format!("(method {selected})")));
     assert!(read_model(&std::fs::read(ship.join("tiny-baseline.safetensors")).unwrap()).is_ok());
 }
+
+/// `reproduce scp --quick` (the CI mode) on the shipped unpruned models: every result file, the
+/// sweep and loop rows, and shipped pruned models that are smaller by exactly their channels and
+/// describe their pruning in the card; a mask-mode run on an inner layer is refused.
+#[test]
+fn reproduce_scp_quick_prunes_the_shipped_models() {
+    let dir = temp_dir("scp");
+    let models = dir.join("models");
+    std::fs::create_dir_all(&models).unwrap();
+    let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../www/models");
+    let mut index: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(shipped.join("index.json")).unwrap()).unwrap();
+    // Only the unpruned models.
+    index["assets"]
+        .as_array_mut()
+        .unwrap()
+        .retain(|m| ["tiny-baseline", "tiny-fair-me"].contains(&m["name"].as_str().unwrap()));
+    for m in index["assets"].as_array().unwrap() {
+        let f = m["file"].as_str().unwrap();
+        std::fs::copy(shipped.join(f), models.join(f)).unwrap();
+    }
+    std::fs::write(
+        models.join("index.json"),
+        serde_json::to_vec(&index).unwrap(),
+    )
+    .unwrap();
+    let out = dir.join("results");
+    let text = run_ok(
+        &[
+            "reproduce",
+            "scp",
+            "--quick",
+            "--models-dir",
+            "{}",
+            "--ship-dir",
+            "{}",
+            "--out",
+            "{}",
+        ],
+        &[&models, &models, &out],
+    );
+    assert!(text.contains("reproduce scp finished"), "{text}");
+    for f in [
+        "results.json",
+        "results.md",
+        "sweep_f1.svg",
+        "sweep_eodd.svg",
+        "sweep_fate.svg",
+        "sweep_parameters.svg",
+    ] {
+        let bytes = std::fs::read(out.join(f)).unwrap_or_else(|e| panic!("{f}: {e}"));
+        assert!(bytes.len() > 200, "{f} is nearly empty");
+    }
+    let r: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("results.json")).unwrap()).unwrap();
+    assert_eq!(r["quick"], true);
+    assert_eq!(r["settings"]["layer"], "stages.3.1");
+    let bases = r["bases"].as_array().unwrap();
+    assert_eq!(bases.len(), 2);
+    for b in bases {
+        assert_eq!(b["scores"].as_array().unwrap().len(), 128);
+        let sweep = b["sweep"].as_array().unwrap();
+        let rows: Vec<(u64, &str)> = sweep
+            .iter()
+            .map(|s| (s["n"].as_u64().unwrap(), s["selection"].as_str().unwrap()))
+            .collect();
+        assert_eq!(rows, [(0, "snnl"), (4, "snnl"), (4, "random")]);
+        for s in sweep {
+            let n = s["n"].as_u64().unwrap() as usize;
+            assert_eq!(s["channels"].as_array().unwrap().len(), n);
+            // 128·9 + 1 filter weights and bias, 3 head weights per removed channel.
+            let params = s["size"]["parameters"].as_u64().unwrap() as usize;
+            assert_eq!(params, 326_556 - n * (128 * 9 + 1 + 3));
+        }
+        let its = b["iterations"].as_array().unwrap();
+        assert!(!its.is_empty() && its.len() <= 2);
+        // The loop stops at the first iteration that does not improve FATE, or after two.
+        let improved_flags: Vec<bool> = its.iter().map(|i| i["improved"] == true).collect();
+        let (last, before) = improved_flags.split_last().unwrap();
+        assert!(before.iter().all(|f| *f), "{improved_flags:?}");
+        assert!(!last || its.len() == 2, "{improved_flags:?}");
+        let kept = b["chosen_channels"].as_array().unwrap().len();
+        let improved = its.iter().filter(|i| i["improved"] == true).count();
+        assert_eq!(kept, 4 * improved);
+    }
+    // Shipped: one `-scp` model per base whose loop kept a pruning, added to the index.
+    let index: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(models.join("index.json")).unwrap()).unwrap();
+    assert_eq!(index["default"], "tiny-fair-me");
+    for name in r["shipped"].as_array().unwrap() {
+        let name = name.as_str().unwrap();
+        let entry = index["assets"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["name"] == name)
+            .unwrap_or_else(|| panic!("{name} not in the index"));
+        let file =
+            read_model(&std::fs::read(models.join(entry["file"].as_str().unwrap())).unwrap())
+                .unwrap();
+        let p = file.card.pruning.as_ref().unwrap();
+        assert_eq!(format!("{}-scp", p.base), name);
+        assert_eq!(p.layer, "stages.3.1");
+        assert_eq!(file.card.config.stage_output(3), 128 - p.channels.len());
+        assert!(file.card.metrics.contains_key("val/point/f1"));
+        assert!(file.card.metrics.contains_key("val/base/eodds_abs"));
+    }
+    // Remove mode on an inner layer (stage 3's output, read by exit 3 and stage 4) of the
+    // multi-exit model.
+    let inner = dir.join("inner");
+    let text = run_ok(
+        &[
+            "reproduce",
+            "scp",
+            "--quick",
+            "--mode",
+            "remove",
+            "--layer",
+            "stages.2.1",
+            "--base-models",
+            "tiny-fair-me",
+            "--models-dir",
+            "{}",
+            "--out",
+            "{}",
+        ],
+        &[&models, &inner],
+    );
+    assert!(text.contains("reproduce scp finished"), "{text}");
+    let r: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(inner.join("results.json")).unwrap()).unwrap();
+    let b = &r["bases"][0];
+    assert_eq!(b["layer_width"], 64);
+    let four = b["sweep"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["n"] == 4)
+        .unwrap();
+    // 4 filters (64·9 + 1 each), and 4 input channels of stage 4's first conv (128 filters) and
+    // of exit 3's conv (32 filters), 9 weights each.
+    let params = four["size"]["parameters"].as_u64().unwrap() as usize;
+    assert_eq!(
+        326_556 - params,
+        4 * (64 * 9 + 1) + 4 * 128 * 9 + 4 * 32 * 9
+    );
+    let refused = bin()
+        .args([
+            "reproduce",
+            "scp",
+            "--quick",
+            "--layer",
+            "stages.2.1",
+            "--models-dir",
+        ])
+        .arg(&models)
+        .arg("--out")
+        .arg(dir.join("refused"))
+        .output()
+        .unwrap();
+    assert!(!refused.status.success());
+    assert!(String::from_utf8_lossy(&refused.stderr).contains("--mode remove"));
+}

@@ -21,6 +21,7 @@ pub fn card(config: ModelConfig) -> ModelCard {
         sensitive_attributes: vec!["skin_type".into()],
         default_theta: 0.8,
         theta_selection: None,
+        pruning: None,
         training: TrainingInfo {
             method: "me".into(),
             data: "unit test".into(),
