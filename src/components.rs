@@ -1195,7 +1195,7 @@ pub fn PruningLevels() -> impl IntoView {
                 </table>
             </div>
             <p class="hint">{current.method.clone()}</p>
-            <p class="hint">"Validation numbers are from the model cards (SynthDerm validation images, measured by the trainer at export; the unpruned model's from its pruned versions' cards). Audit a level in the dashboard to measure it on the evaluation subset in this browser."</p>
+            <p class="hint">"Validation numbers are from the model cards (SynthDerm validation images, measured by the trainer at export; the unpruned model's from its pruned versions' cards). Every pruned level was fine-tuned after pruning and the unpruned model was not, so part of any difference is the fine-tuning itself: the reproduction's unpruned, fine-tuned control (docs/results/scp) separates the two. Audit a level in the dashboard to measure it on the evaluation subset in this browser."</p>
         })
     };
     view! {

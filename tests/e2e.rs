@@ -1184,6 +1184,8 @@ fn the_pruning_slider_loads_each_shipped_level() {
         println!("pruning level {name}: max |Δlogit| vs native CPU = {d:e}");
         assert!(d <= 1e-4, "{name}: {d}");
     }
+    s.script("document.getElementById('pruning').scrollIntoView();");
+    s.screenshot(&repo().join("target/e2e/pruning.png"));
 }
 
 /// Benchmark (not a test: `cargo test --release -p fairscreen --test e2e -- --ignored
