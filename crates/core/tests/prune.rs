@@ -131,6 +131,7 @@ fn mask_mode_keeps_the_bias_so_a_pruned_channel_is_constant() {
     let c = config();
     let layer = ConvLayer::last(&c);
     let mut tensors = folded_model(12).named_tensors().unwrap();
+    let original = tensors.clone();
     let bias = tensors[&format!("{}.bias", layer.name())].values.clone();
     mask_channels(&c, &mut tensors, layer, &[7, 9], false).unwrap();
     let model = MultiExitCnn::from_named_tensors(&c, &tensors, &Device::flex()).unwrap();
@@ -149,7 +150,6 @@ fn mask_mode_keeps_the_bias_so_a_pruned_channel_is_constant() {
         }
     }
     // Masking changes nothing else in the file: same shapes, other filters untouched.
-    let original = folded_model(12).named_tensors().unwrap();
     let w = &tensors[&format!("{}.weight", layer.name())];
     let per = 128 * 9;
     assert_eq!(
