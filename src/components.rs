@@ -72,8 +72,9 @@ fn option_label(m: &ModelChoice) -> String {
     if let Some(c) = &m.card {
         let method = c.training.method.split(' ').next().unwrap_or_default();
         text = format!(
-            "{} · {method} · {} · {} parameters · {} full network",
+            "{} · {method} · {} {} · {} parameters · {} full network",
             m.entry.name,
+            c.quantization,
             megabytes(m.entry.bytes),
             thousands(parameter_count(&c.config)),
             mmac(ComputeCost::of(&c.config).full_network() as f64)
@@ -1069,6 +1070,8 @@ fn comparison_row(r: &ComparisonRow) -> impl IntoView {
             data-exit-share=csv(r.policy.exit_share.iter().copied())
             data-compute-saved=r.policy.compute_saved.to_string()
             data-parameters=parameter_count(&r.card.config).to_string()
+            data-precision=r.card.quantization.clone()
+            data-group-accuracy=csv(r.report.groups.iter().map(|g| g.accuracy))
             data-audit-ms=r.audit_ms.map(|m| m.to_string()).unwrap_or_default()>
             <th>{r.model.clone()}{r.active.then_some(" (loaded)")}
                 <span class="weights">{format!("{} · {}", r.card.quantization, megabytes(r.bytes))}</span>
@@ -1079,6 +1082,7 @@ fn comparison_row(r: &ComparisonRow) -> impl IntoView {
             <td class="num">{format!("{:.3}", r.report.overall.f1)}</td>
             <td class="num">{eodds.map(|v| format!("{v:.3}")).unwrap_or("—".into())}</td>
             <td class="num">{format!("{:.3}", r.report.worst_group_accuracy)}</td>
+            <td class="num">{r.report.groups.iter().map(|g| format!("{:.3}", g.accuracy)).collect::<Vec<_>>().join(" / ")}</td>
             <td class="shares">{shares}</td>
             <td class="num">{pct(r.policy.compute_saved)}</td>
             <td class="num">{mmac(r.policy.mean_macs)}</td>
@@ -1093,21 +1097,30 @@ fn comparison_row(r: &ComparisonRow) -> impl IntoView {
 pub fn Comparison() -> impl IntoView {
     let s = state();
     let rows = Memo::new(move |_| s.comparison());
+    // One line per training set, naming the models trained on it.
     let trained_on = move || {
-        rows.get()
-            .iter()
-            .map(|r| view! { <li>{format!("{}: {}", r.model, r.card.training.data)}</li> })
+        let mut by_data: Vec<(String, Vec<String>)> = Vec::new();
+        for r in rows.get() {
+            match by_data.iter_mut().find(|(d, _)| *d == r.card.training.data) {
+                Some((_, names)) => names.push(r.model.clone()),
+                None => by_data.push((r.card.training.data.clone(), vec![r.model.clone()])),
+            }
+        }
+        by_data
+            .into_iter()
+            .map(|(data, names)| view! { <li>{format!("{}: {data}", names.join(", "))}</li> })
             .collect::<Vec<_>>()
     };
     view! {
         <section id="comparison" class="panel" class:hidden=move || rows.with(|r| r.is_empty())
             data-models=move || rows.with(|r| r.iter().map(|r| r.model.clone()).collect::<Vec<_>>().join(","))>
             <h2>"Models side by side"</h2>
-            <p class="hint">"Every model audited in this browser on the evaluation subset, each under the early-exit policy at its own θ (the loaded model's follows the slider). Skin groups: Fitzpatrick I–III vs IV–VI. Choose another model above and compute its fairness statistics to add it."</p>
+            <p class="hint">"Every model audited in this browser on the evaluation subset, each under the early-exit policy at its own θ (the loaded model's follows the slider). Skin groups: Fitzpatrick I–III vs IV–VI. Choose another model above and compute its fairness statistics to add it: audit a model and its int8 twin (…-int8, the default precision) to see what quantization does to each group."</p>
             <div class="scroll">
                 <table id="model-comparison">
                     <tr><th>"model (weights)"</th><th>"training"</th><th>"θ"</th><th>"accuracy"</th>
                         <th>"macro F1"</th><th>"EOdd (abs)"</th><th>"worst skin group acc."</th>
+                        <th>"acc. I–III / IV–VI"</th>
                         <th>"exits used, % (shallow → final)"</th><th>"compute saved"</th>
                         <th>"mean compute per image"</th><th>"images/s in this browser"</th></tr>
                     {move || rows.get().iter().map(comparison_row).collect::<Vec<_>>()}

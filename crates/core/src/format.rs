@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
 use crate::model::{HostTensor, ModelConfig};
+use crate::quant;
 
 /// Model file format version written by this build; readers accept exactly this version.
 pub const FORMAT_VERSION: u32 = 1;
@@ -55,6 +56,9 @@ pub struct ModelCard {
     /// How it was pruned from another model, when it was.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pruning: Option<PruningInfo>,
+    /// The f32 model this one was quantized from, when it was.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub quantized_from: Option<String>,
     /// Metrics measured at export (name → value), e.g. `val/exit3/accuracy`.
     pub metrics: BTreeMap<String, f64>,
     /// Weight storage: `f32` (BN folded into conv).
@@ -117,12 +121,14 @@ pub enum FormatError {
         /// Shape in the file.
         found: Vec<usize>,
     },
-    /// A tensor has a dtype this reader does not support.
+    /// A tensor's dtype is not the one the card's precision needs.
     UnsupportedDtype {
         /// Tensor name.
         name: String,
         /// The dtype in the file.
         dtype: String,
+        /// The dtype the card's `quantization` implies (`F32` or `I8`).
+        expected: String,
     },
     /// The tensor data does not hash to the card's `tensors_sha256`.
     HashMismatch {
@@ -151,8 +157,8 @@ impl fmt::Display for FormatError {
                 f,
                 "tensor '{name}' has shape {found:?} but the architecture needs {expected:?}"
             ),
-            Self::UnsupportedDtype { name, dtype } => {
-                write!(f, "tensor '{name}' has unsupported dtype {dtype} (expected F32)")
+            Self::UnsupportedDtype { name, dtype, expected } => {
+                write!(f, "tensor '{name}' has dtype {dtype} but this file's precision needs {expected}")
             }
             Self::HashMismatch { expected, found } => write!(
                 f,
@@ -180,8 +186,55 @@ pub(crate) struct TensorEntry {
     pub(crate) data_offsets: [u64; 2],
 }
 
-/// Serialises `tensors` (in the config's canonical order) with `card` into safetensors bytes.
-/// Fills in `card.tensors_sha256` and `card.format_version`.
+/// One tensor as stored: its name, dtype (`F32` or `I8`) and shape.
+struct StoredTensor {
+    name: String,
+    dtype: &'static str,
+    shape: Vec<usize>,
+}
+
+/// The tensors a file of `card` stores, in order: the config's tensors, and for int8 files every
+/// weight as `I8` followed by its per-output-channel `F32` scales (`<weight>_scale`).
+fn stored_layout(card: &ModelCard) -> Result<Vec<StoredTensor>, FormatError> {
+    let int8 = match card.quantization.as_str() {
+        quant::F32 => false,
+        quant::INT8_PER_CHANNEL => true,
+        other => {
+            return Err(FormatError::BadCard(format!(
+                "unknown quantization '{other}' (expected '{}' or '{}')",
+                quant::F32,
+                quant::INT8_PER_CHANNEL
+            )))
+        }
+    };
+    let mut out = Vec::new();
+    for (name, shape) in card.config.tensor_shapes() {
+        if int8 && quant::is_quantized_weight(&name) {
+            let channels = shape[quant::output_axis(shape.len())];
+            out.push(StoredTensor {
+                name: format!("{name}{}", quant::SCALE_SUFFIX),
+                dtype: "F32",
+                shape: vec![channels],
+            });
+            out.push(StoredTensor {
+                name,
+                dtype: "I8",
+                shape,
+            });
+        } else {
+            out.push(StoredTensor {
+                name,
+                dtype: "F32",
+                shape,
+            });
+        }
+    }
+    Ok(out)
+}
+
+/// Serialises `tensors` (f32, in the config's canonical order) with `card` into safetensors
+/// bytes, quantizing every weight to int8 when `card.quantization` says so. Fills in
+/// `card.tensors_sha256` and `card.format_version`.
 pub fn write_model(
     mut card: ModelCard,
     tensors: &BTreeMap<String, HostTensor>,
@@ -193,8 +246,6 @@ pub fn write_model(
             return Err(FormatError::UnexpectedTensor(name.clone()));
         }
     }
-    let mut data = Vec::new();
-    let mut header = serde_json::Map::new();
     for (name, shape) in &expected {
         let t = tensors
             .get(name)
@@ -206,17 +257,37 @@ pub fn write_model(
                 found: t.shape.clone(),
             });
         }
+    }
+    let layout = stored_layout(&card)?;
+    let quantized =
+        (card.quantization == quant::INT8_PER_CHANNEL).then(|| quant::quantize_model(tensors));
+    let mut data = Vec::new();
+    let mut header = serde_json::Map::new();
+    for st in &layout {
         let start = data.len() as u64;
-        for v in &t.values {
-            data.extend_from_slice(&v.to_le_bytes());
+        match (st.dtype, &quantized) {
+            ("I8", Some(q)) => {
+                data.extend(q.weights[&st.name].values.iter().map(|v| *v as u8));
+            }
+            (_, Some(q)) if st.name.ends_with(quant::SCALE_SUFFIX) => {
+                let weight = &st.name[..st.name.len() - quant::SCALE_SUFFIX.len()];
+                for v in &q.weights[weight].scales {
+                    data.extend_from_slice(&v.to_le_bytes());
+                }
+            }
+            _ => {
+                for v in &tensors[&st.name].values {
+                    data.extend_from_slice(&v.to_le_bytes());
+                }
+            }
         }
         let entry = TensorEntry {
-            dtype: "F32".into(),
-            shape: shape.clone(),
+            dtype: st.dtype.into(),
+            shape: st.shape.clone(),
             data_offsets: [start, data.len() as u64],
         };
         header.insert(
-            name.clone(),
+            st.name.clone(),
             serde_json::to_value(entry).expect("entry serialises"),
         );
     }
@@ -375,52 +446,71 @@ pub fn card_from_prefix(prefix: &[u8]) -> Result<Option<ModelCard>, FormatError>
     header_card(&header).map(Some)
 }
 
-/// Parses and validates a model file (see module docs for what is checked).
+/// Parses and validates a model file (see module docs for what is checked). int8 files are
+/// dequantized: the returned tensors are always the f32 values the model runs with.
 pub fn read_model(bytes: &[u8]) -> Result<ModelFile, FormatError> {
     let (header, data) = split_safetensors(bytes)?;
     let card = header_card(&header)?;
     let entries = tensor_entries(&header, data.len())?;
-
-    let expected = card.config.tensor_shapes();
+    let layout = stored_layout(&card)?;
     for name in entries.keys() {
-        if !expected.iter().any(|(n, _)| n == name) {
+        if !layout.iter().any(|st| &st.name == name) {
             return Err(FormatError::UnexpectedTensor(name.clone()));
         }
     }
     let found_hash = sha256_hex(data);
-    let mut tensors = BTreeMap::new();
-    for (name, shape) in expected {
+    let mut raw: BTreeMap<String, HostTensor> = BTreeMap::new();
+    let mut int8: BTreeMap<String, (Vec<usize>, Vec<i8>)> = BTreeMap::new();
+    for st in layout {
         let entry = entries
-            .get(&name)
-            .ok_or_else(|| FormatError::MissingTensor(name.clone()))?;
-        if entry.dtype != "F32" {
+            .get(&st.name)
+            .ok_or_else(|| FormatError::MissingTensor(st.name.clone()))?;
+        if entry.dtype != st.dtype {
             return Err(FormatError::UnsupportedDtype {
-                name,
+                name: st.name,
                 dtype: entry.dtype.clone(),
+                expected: st.dtype.into(),
             });
         }
-        let count: usize = entry.shape.iter().product();
-        if entry.shape != shape {
+        if entry.shape != st.shape {
             return Err(FormatError::WrongShape {
-                name,
-                expected: shape,
+                name: st.name,
+                expected: st.shape,
                 found: entry.shape.clone(),
             });
         }
+        let count: usize = entry.shape.iter().product();
+        let width = if st.dtype == "I8" { 1 } else { 4 };
         let [start, end] = entry.data_offsets;
-        if (end - start) as usize != count * 4 {
+        if (end - start) as usize != count * width {
             return Err(FormatError::BadHeader(format!(
-                "tensor '{name}' spans {} bytes but shape {:?} needs {}",
+                "tensor '{}' spans {} bytes but {} {:?} needs {}",
+                st.name,
                 end - start,
+                st.dtype,
                 entry.shape,
-                count * 4
+                count * width
             )));
         }
-        let values = data[start as usize..end as usize]
-            .chunks_exact(4)
-            .map(|c| f32::from_le_bytes(c.try_into().expect("4 bytes")))
-            .collect();
-        tensors.insert(name, HostTensor { shape, values });
+        let bytes = &data[start as usize..end as usize];
+        if st.dtype == "I8" {
+            int8.insert(
+                st.name,
+                (st.shape, bytes.iter().map(|b| *b as i8).collect()),
+            );
+        } else {
+            let values = bytes
+                .chunks_exact(4)
+                .map(|c| f32::from_le_bytes(c.try_into().expect("4 bytes")))
+                .collect();
+            raw.insert(
+                st.name,
+                HostTensor {
+                    shape: st.shape,
+                    values,
+                },
+            );
+        }
     }
     if found_hash != card.tensors_sha256 {
         return Err(FormatError::HashMismatch {
@@ -428,7 +518,26 @@ pub fn read_model(bytes: &[u8]) -> Result<ModelFile, FormatError> {
             found: found_hash,
         });
     }
-    Ok(ModelFile { card, tensors })
+    for (name, (shape, values)) in int8 {
+        let scales = raw
+            .remove(&format!("{name}{}", quant::SCALE_SUFFIX))
+            .expect("layout pairs every I8 weight with its scales")
+            .values;
+        if let Some(bad) = scales.iter().find(|s| !s.is_finite() || **s < 0.0) {
+            return Err(FormatError::BadHeader(format!(
+                "tensor '{name}' has an invalid scale {bad}"
+            )));
+        }
+        let axis = quant::output_axis(shape.len());
+        let q = quant::QuantizedTensor {
+            shape,
+            values,
+            axis,
+            scales,
+        };
+        raw.insert(name, quant::dequantize(&q));
+    }
+    Ok(ModelFile { card, tensors: raw })
 }
 
 /// An entry of an asset index (`www/models/index.json`, `www/eval/index.json`): a file and its hash.

@@ -1,5 +1,5 @@
 //! FairScreen core: the multi-exit CNN, early-exit policy, model file and evaluation bundle formats,
-//! fairness metrics, per-exit analysis, SNNL, channel pruning, and preprocessing.
+//! fairness metrics, per-exit analysis, SNNL, channel pruning, int8 quantization, and preprocessing.
 //! No I/O: the native trainer and the browser app share every function here.
 
 pub mod bundle;
@@ -12,6 +12,7 @@ pub mod metrics;
 pub mod model;
 pub mod preprocess;
 pub mod prune;
+pub mod quant;
 pub mod snnl;
 
 pub use bundle::{read_eval_bundle, write_eval_bundle, BundleError, DataCard, EvalBundle};

@@ -206,9 +206,11 @@ fn wrong_dtype_is_rejected() {
     header["head.fc.bias"]["dtype"] = json!("F16");
     let e = err(&join(&header, &data));
     assert!(
-        matches!(&e, FormatError::UnsupportedDtype { name, dtype } if name == "head.fc.bias" && dtype == "F16")
+        matches!(&e, FormatError::UnsupportedDtype { name, dtype, expected } if name == "head.fc.bias" && dtype == "F16" && expected == "F32")
     );
-    assert!(e.to_string().contains("unsupported dtype F16"));
+    assert!(e
+        .to_string()
+        .contains("has dtype F16 but this file's precision needs F32"));
 }
 
 #[test]

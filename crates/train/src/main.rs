@@ -3,6 +3,7 @@
 mod audit;
 mod bench_data;
 mod plot;
+mod quantize;
 mod reproduce;
 mod reproduce_scp;
 mod scp;
@@ -53,6 +54,8 @@ enum Command {
     Audit(audit::AuditArgs),
     /// Reproduce a paper's experiments on SynthDerm and write the results (`fme`, `scp`).
     Reproduce(reproduce::ReproduceArgs),
+    /// Write int8 twins of the f32 models (per-channel weights) and the f32 vs int8 report.
+    Quantize(quantize::QuantizeArgs),
 }
 
 #[derive(clap::Args)]
@@ -556,6 +559,7 @@ pub(crate) fn export_model(checkpoint: &Path, name: &str, out_dir: &Path) -> Res
         default_theta: meta.default_theta,
         theta_selection: meta.theta_selection,
         pruning: None,
+        quantized_from: None,
         training: meta.training,
         metrics: meta.metrics,
         quantization: "f32".into(),
@@ -644,5 +648,6 @@ fn main() -> Result<()> {
         Command::EvalBundle(a) => bench_data::cmd_eval_bundle(a),
         Command::Audit(a) => audit::cmd_audit(a),
         Command::Reproduce(a) => reproduce::cmd_reproduce(a),
+        Command::Quantize(a) => quantize::cmd_quantize(a),
     }
 }

@@ -703,15 +703,8 @@ fn ship(
 /// pruning chart plots.
 fn pruned_metrics(p: &OperatingPoint, base: &OperatingPoint) -> BTreeMap<String, f64> {
     let mut m = BTreeMap::new();
-    for (prefix, q) in [("val/point", p), ("val/base", base)] {
-        m.insert(format!("{prefix}/accuracy"), q.accuracy);
-        m.insert(format!("{prefix}/f1"), q.f1);
-        m.insert(format!("{prefix}/eodds_abs"), q.eodds_abs);
-        m.insert(
-            format!("{prefix}/worst_group_accuracy"),
-            q.worst_group_accuracy,
-        );
-    }
+    crate::scp::insert_point_metrics(&mut m, "val/point", p);
+    crate::scp::insert_point_metrics(&mut m, "val/base", base);
     m.insert("val/fate".into(), fate_against(p, base));
     m
 }

@@ -307,6 +307,18 @@ impl ModelSize {
     }
 }
 
+/// Adds an operating point's headline numbers to card metrics as `<prefix>/accuracy`, `/f1`,
+/// `/eodds_abs` and `/worst_group_accuracy`.
+pub fn insert_point_metrics(m: &mut BTreeMap<String, f64>, prefix: &str, p: &OperatingPoint) {
+    m.insert(format!("{prefix}/accuracy"), p.accuracy);
+    m.insert(format!("{prefix}/f1"), p.f1);
+    m.insert(format!("{prefix}/eodds_abs"), p.eodds_abs);
+    m.insert(
+        format!("{prefix}/worst_group_accuracy"),
+        p.worst_group_accuracy,
+    );
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -178,6 +178,7 @@ fn every_subcommand_has_help() {
         "eval-bundle",
         "audit",
         "reproduce",
+        "quantize",
     ] {
         let text = run_ok(&[sub, "--help"], &[]);
         assert!(text.contains("--"), "{sub} --help: {text}");
@@ -723,25 +724,8 @@ fn reproduce_fme_quick_writes_every_result_file() {
 #[test]
 fn reproduce_scp_quick_prunes_the_shipped_models() {
     let dir = temp_dir("scp");
-    let models = dir.join("models");
-    std::fs::create_dir_all(&models).unwrap();
-    let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../www/models");
-    let mut index: serde_json::Value =
-        serde_json::from_slice(&std::fs::read(shipped.join("index.json")).unwrap()).unwrap();
     // Only the unpruned models.
-    index["assets"]
-        .as_array_mut()
-        .unwrap()
-        .retain(|m| ["tiny-baseline", "tiny-fair-me"].contains(&m["name"].as_str().unwrap()));
-    for m in index["assets"].as_array().unwrap() {
-        let f = m["file"].as_str().unwrap();
-        std::fs::copy(shipped.join(f), models.join(f)).unwrap();
-    }
-    std::fs::write(
-        models.join("index.json"),
-        serde_json::to_vec(&index).unwrap(),
-    )
-    .unwrap();
+    let models = shipped_models_subset(&dir, &["tiny-baseline", "tiny-fair-me"], "tiny-fair-me");
     let out = dir.join("results");
     let text = run_ok(
         &[
@@ -878,4 +862,167 @@ fn reproduce_scp_quick_prunes_the_shipped_models() {
         .unwrap();
     assert!(!refused.status.success());
     assert!(String::from_utf8_lossy(&refused.stderr).contains("--mode remove"));
+}
+
+/// Every shipped int8 model stays close to the f32 model it was quantized from on the whole
+/// bundled evaluation subset: logits within 0.15 (measured at most 0.086 by `quantize`), and at
+/// most 1 % of the predictions of any exit change.
+#[test]
+fn shipped_int8_models_stay_close_to_their_f32_twins() {
+    use burn::prelude::Device;
+    use fairscreen_core::infer::LoadedModel;
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let models = root.join("www/models");
+    let index: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(models.join("index.json")).unwrap()).unwrap();
+    let bundle = fairscreen_core::read_eval_bundle(
+        &std::fs::read(root.join("www/eval/synthderm-test.safetensors")).unwrap(),
+    )
+    .unwrap();
+    let load = |file: &str| {
+        LoadedModel::from_bytes(&std::fs::read(models.join(file)).unwrap(), &Device::flex())
+            .unwrap()
+    };
+    let file_of = |name: &str| -> String {
+        index["assets"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["name"] == name)
+            .unwrap_or_else(|| panic!("{name} not in the index"))["file"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let mut pairs = 0;
+    for m in index["assets"].as_array().unwrap() {
+        let q = load(m["file"].as_str().unwrap());
+        let Some(source) = q.card.quantized_from.clone() else {
+            continue;
+        };
+        assert_eq!(q.card.quantization, "int8-per-channel");
+        let f = load(&file_of(&source));
+        assert_eq!(f.card.quantization, "f32");
+        let (mut worst, mut changed, mut total) = (0.0f32, 0usize, 0usize);
+        for start in (0..bundle.len()).step_by(120) {
+            let inputs: Vec<Vec<f32>> = (start..(start + 120).min(bundle.len()))
+                .map(|i| {
+                    fairscreen_core::preprocess::to_input(&bundle.rgb_image(i), &f.card.config)
+                })
+                .collect();
+            let (a, b) = (f.logits(&inputs).unwrap(), q.logits(&inputs).unwrap());
+            for i in 0..a.batch {
+                for (ea, eb) in a.sample(i).iter().zip(b.sample(i)) {
+                    for (x, y) in ea.iter().zip(&eb) {
+                        worst = worst.max((x - y).abs());
+                    }
+                    let arg =
+                        |v: &[f32]| (0..v.len()).max_by(|&p, &r| v[p].total_cmp(&v[r])).unwrap();
+                    changed += usize::from(arg(ea) != arg(&eb));
+                    total += 1;
+                }
+            }
+        }
+        println!(
+            "{} vs {source}: max |Δ logit| {worst:e}, {changed} of {total} exit predictions changed",
+            q.card.name
+        );
+        assert!(worst <= 0.15, "{}: {worst}", q.card.name);
+        assert!(
+            changed * 100 <= total,
+            "{}: {changed} of {total}",
+            q.card.name
+        );
+        pairs += 1;
+    }
+    assert!(pairs >= 2, "www/models has {pairs} int8 models");
+    assert_eq!(
+        index["default"], "tiny-fair-me-int8",
+        "the app runs int8 by default"
+    );
+}
+
+/// `quantize` on a copy of two shipped models and a small bundle: int8 twins about a quarter of
+/// the size, in the index with the new default, cards re-measured, and the report written.
+#[test]
+fn quantize_writes_int8_twins_and_the_report() {
+    let dir = temp_dir("quantize");
+    let models = shipped_models_subset(
+        &dir,
+        &["tiny-baseline", "tiny-fair-me-p16"],
+        "tiny-baseline",
+    );
+    run_ok(
+        &["eval-bundle", "--per-cell", "2", "--out-dir", "{}"],
+        &[&dir],
+    );
+    let out = dir.join("report");
+    let text = run_ok(
+        &[
+            "quantize",
+            "--models-dir",
+            "{}",
+            "--data",
+            "{}",
+            "--out",
+            "{}",
+            "--default",
+            "tiny-baseline-int8",
+            "--val-images",
+            "64",
+            "--test-images",
+            "64",
+        ],
+        &[&models, &dir.join("synthderm-test.safetensors"), &out],
+    );
+    assert!(text.contains("wrote 2 int8 models"), "{text}");
+    let index: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(models.join("index.json")).unwrap()).unwrap();
+    assert_eq!(index["default"], "tiny-baseline-int8");
+    for (name, base) in [
+        ("tiny-baseline-int8", None),
+        ("tiny-fair-me-p16-int8", Some("tiny-fair-me-int8")),
+    ] {
+        let bytes = std::fs::read(models.join(format!("{name}.safetensors"))).unwrap();
+        let q = read_model(&bytes).unwrap();
+        let source = q.card.quantized_from.clone().unwrap();
+        let f32_len = std::fs::metadata(models.join(format!("{source}.safetensors")))
+            .unwrap()
+            .len();
+        assert!(bytes.len() as f64 <= 0.27 * f32_len as f64, "{name}");
+        assert_eq!(q.card.quantization, "int8-per-channel");
+        assert!(q.card.metrics.contains_key("val/point/f1"), "{name}");
+        assert_eq!(q.card.pruning.as_ref().map(|p| p.base.as_str()), base);
+    }
+    let r: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("results.json")).unwrap()).unwrap();
+    assert_eq!(r["models"].as_array().unwrap().len(), 2);
+    assert_eq!(r["models"][0]["splits"].as_array().unwrap().len(), 2);
+    assert!(std::fs::read_to_string(out.join("results.md"))
+        .unwrap()
+        .contains("| tiny-baseline |"));
+}
+
+/// `<dir>/models`: a copy of the shipped models `names` with an index whose default is `default`.
+fn shipped_models_subset(dir: &Path, names: &[&str], default: &str) -> std::path::PathBuf {
+    let models = dir.join("models");
+    std::fs::create_dir_all(&models).unwrap();
+    let shipped = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../www/models");
+    let mut index: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(shipped.join("index.json")).unwrap()).unwrap();
+    index["assets"]
+        .as_array_mut()
+        .unwrap()
+        .retain(|m| names.contains(&m["name"].as_str().unwrap()));
+    index["default"] = serde_json::json!(default);
+    for m in index["assets"].as_array().unwrap() {
+        let f = m["file"].as_str().unwrap();
+        std::fs::copy(shipped.join(f), models.join(f)).unwrap();
+    }
+    std::fs::write(
+        models.join("index.json"),
+        serde_json::to_vec(&index).unwrap(),
+    )
+    .unwrap();
+    models
 }
