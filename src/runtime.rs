@@ -1,10 +1,13 @@
 //! The runtime owns the backend and the model: WebGPU (burn-wgpu) when the browser gives an
 //! adapter, else burn's CPU backend; fetching and validating the model; running inference.
 
+use std::cell::RefCell;
+use std::rc::Rc;
+
 use burn::prelude::*;
 use fairscreen_core::bundle::read_eval_bundle;
 use fairscreen_core::format::card_from_prefix;
-use fairscreen_core::format::{sha256_hex, AssetEntry, AssetIndex};
+use fairscreen_core::format::{sha256_hex, AssetEntry, AssetIndex, Manifest};
 use fairscreen_core::infer::{BatchLogits, LoadedModel};
 use fairscreen_core::preprocess::prepare_image_bytes;
 use fairscreen_core::{EvalBundle, ModelCard};
@@ -198,8 +201,30 @@ pub async fn fetch_bytes_with_progress(
     Ok(out)
 }
 
-/// Checks fetched bytes against their asset-index entry (size and sha256).
-pub fn verify_asset(dir: &str, entry: &AssetEntry, bytes: &[u8]) -> Result<(), String> {
+/// The site's `manifest.json` (written by the build: every file with its size and sha256),
+/// fetched once per page.
+pub async fn manifest() -> Result<Rc<Manifest>, String> {
+    if let Some(m) = MANIFEST.with(|m| m.borrow().clone()) {
+        return Ok(m);
+    }
+    let bytes = fetch_bytes("manifest.json").await?;
+    let m: Manifest =
+        serde_json::from_slice(&bytes).map_err(|e| format!("manifest.json is not valid: {e}"))?;
+    let m = Rc::new(m);
+    MANIFEST.with(|cell| *cell.borrow_mut() = Some(m.clone()));
+    Ok(m)
+}
+
+thread_local! {
+    static MANIFEST: RefCell<Option<Rc<Manifest>>> = const { RefCell::new(None) };
+}
+
+/// Checks fetched bytes against `manifest.json` and against the asset's index entry; refuses a
+/// mismatch with a message naming the file and the list it differs from.
+pub async fn verify_asset(dir: &str, entry: &AssetEntry, bytes: &[u8]) -> Result<(), String> {
+    manifest()
+        .await?
+        .verify(&format!("{dir}/{}", entry.file), bytes)?;
     if bytes.len() != entry.bytes || sha256_hex(bytes) != entry.sha256 {
         return Err(format!(
             "{dir}/{} does not match {dir}/index.json (size or sha256 differs): refusing to use it",
@@ -224,7 +249,7 @@ pub async fn load_eval_bundle(
 ) -> Result<EvalBundle, String> {
     let bytes =
         fetch_bytes_with_progress(&format!("eval/{}", entry.file), entry.bytes, progress).await?;
-    verify_asset("eval", entry, &bytes)?;
+    verify_asset("eval", entry, &bytes).await?;
     // Let the page paint the "decoding" state before the synchronous decode.
     yield_to_browser().await;
     read_eval_bundle(&bytes).map_err(|e| format!("eval/{}: {e}", entry.file))
@@ -261,7 +286,7 @@ pub async fn model_index() -> Result<AssetIndex, String> {
 /// `device` and runs one warm-up pass (compiles the GPU pipelines so the first photo is not slow).
 pub async fn load_model(device: &Device, entry: &AssetEntry) -> Result<LoadedModel, String> {
     let bytes = fetch_bytes(&format!("models/{}", entry.file)).await?;
-    verify_asset("models", entry, &bytes)?;
+    verify_asset("models", entry, &bytes).await?;
     let model = LoadedModel::from_bytes(&bytes, device)
         .map_err(|e| format!("model {} could not be loaded: {e}", entry.file))?;
     let side = model.card.config.input_size;

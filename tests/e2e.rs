@@ -314,6 +314,8 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
     out
 }
 
+/// A model file whose bytes differ from manifest.json is refused with a message, even when the
+/// models index was edited to match it.
 #[test]
 fn a_damaged_model_file_is_refused_with_a_message() {
     let _guard = BROWSER.lock().unwrap_or_else(|e| e.into_inner());
@@ -326,7 +328,18 @@ fn a_damaged_model_file_is_refused_with_a_message() {
     let mut bytes = std::fs::read(&model_path).unwrap();
     let last = bytes.len() - 1;
     bytes[last] ^= 0x01;
-    std::fs::write(&model_path, bytes).unwrap();
+    std::fs::write(&model_path, &bytes).unwrap();
+    // The models index is made to agree with the damaged file: only manifest.json can catch it.
+    let mut index = index.clone();
+    let default = index.default.clone();
+    let entry = index.assets.iter_mut().find(|e| e.name == default).unwrap();
+    entry.sha256 = fairscreen_core::format::sha256_hex(&bytes);
+    let damaged = entry.file.clone();
+    std::fs::write(
+        site.join("models/index.json"),
+        serde_json::to_vec(&index).unwrap(),
+    )
+    .unwrap();
     let server = StaticServer::start(site);
     let s = Session::new(false);
     s.goto(&server.url);
@@ -338,7 +351,9 @@ fn a_damaged_model_file_is_refused_with_a_message() {
     assert_eq!(state, "error");
     let err = s.attr("#error", "data-error").unwrap();
     assert!(
-        err.contains("does not match models/index.json"),
+        err.contains(&format!(
+            "models/{damaged} does not match manifest.json: sha256"
+        )),
         "error was: {err}"
     );
     assert!(s.text("#status").contains("could not be loaded"));
@@ -417,7 +432,7 @@ fn a_damaged_evaluation_bundle_is_refused_and_screening_still_works() {
     assert_eq!(wait_eval(&s), "error");
     assert!(
         s.text("#eval-error")
-            .contains("does not match eval/index.json"),
+            .contains("does not match manifest.json"),
         "{}",
         s.text("#data-card")
     );
@@ -887,7 +902,7 @@ fn a_damaged_model_in_the_picker_is_refused_and_the_previous_one_stays() {
     let err = s.attr("#error", "data-error").unwrap();
     assert!(err.contains(&other.name), "error was: {err}");
     assert!(
-        err.contains("does not match models/index.json"),
+        err.contains("does not match manifest.json"),
         "error was: {err}"
     );
     assert_eq!(s.attr("#card", "data-name").unwrap(), model.card.name);

@@ -587,3 +587,50 @@ impl AssetIndex {
         self.assets.sort_by(|a, b| a.name.cmp(&b.name));
     }
 }
+
+/// One file of the built site in `manifest.json`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ManifestEntry {
+    /// Path relative to the site root, e.g. `models/tiny-fair-me-int8.safetensors`.
+    pub path: String,
+    /// Size in bytes.
+    pub bytes: usize,
+    /// Lower-case hex sha256.
+    pub sha256: String,
+}
+
+/// `manifest.json`: every file of the built site (wasm, JS, models, evaluation subset) with its
+/// size and hash, written by the build (`scripts/manifest.sh`, a Trunk post-build hook).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Manifest {
+    /// Manifest format (1).
+    pub format: u32,
+    /// Every file.
+    pub assets: Vec<ManifestEntry>,
+}
+
+impl Manifest {
+    /// Checks `bytes` against the entry for `path`: refuses a file the manifest does not list or
+    /// whose size or sha256 differs, each with its own message.
+    pub fn verify(&self, path: &str, bytes: &[u8]) -> Result<(), String> {
+        let entry =
+            self.assets.iter().find(|e| e.path == path).ok_or_else(|| {
+                format!("{path} is not listed in manifest.json: refusing to use it")
+            })?;
+        if bytes.len() != entry.bytes {
+            return Err(format!(
+                "{path} does not match manifest.json: {} bytes, the manifest says {}: refusing to use it",
+                bytes.len(),
+                entry.bytes
+            ));
+        }
+        let found = sha256_hex(bytes);
+        if found != entry.sha256 {
+            return Err(format!(
+                "{path} does not match manifest.json: sha256 {found}, the manifest says {}: refusing to use it",
+                entry.sha256
+            ));
+        }
+        Ok(())
+    }
+}

@@ -281,3 +281,32 @@ fn the_card_is_read_from_the_header_alone() {
         Err(FormatError::MissingCard)
     );
 }
+
+#[test]
+fn the_manifest_refuses_unlisted_resized_and_altered_files() {
+    use fairscreen_core::format::{sha256_hex, Manifest, ManifestEntry};
+    let bytes = b"some model bytes".to_vec();
+    let m = Manifest {
+        format: 1,
+        assets: vec![ManifestEntry {
+            path: "models/a.safetensors".into(),
+            bytes: bytes.len(),
+            sha256: sha256_hex(&bytes),
+        }],
+    };
+    assert_eq!(m.verify("models/a.safetensors", &bytes), Ok(()));
+    let e = m.verify("models/b.safetensors", &bytes).unwrap_err();
+    assert!(e.contains("not listed in manifest.json"), "{e}");
+    let e = m.verify("models/a.safetensors", &bytes[1..]).unwrap_err();
+    assert!(e.contains("15 bytes, the manifest says 16"), "{e}");
+    let mut altered = bytes.clone();
+    altered[0] ^= 1;
+    let e = m.verify("models/a.safetensors", &altered).unwrap_err();
+    assert!(e.contains("does not match manifest.json: sha256"), "{e}");
+    // The build's manifest format parses.
+    let json = format!(
+        "{{\"format\": 1, \"assets\": [{{\"path\": \"models/a.safetensors\", \"bytes\": 16, \"sha256\": \"{}\"}}]}}",
+        sha256_hex(&bytes)
+    );
+    assert_eq!(serde_json::from_str::<Manifest>(&json).unwrap(), m);
+}

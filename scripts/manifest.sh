@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Trunk post-build hook (also usable by hand: scripts/manifest.sh dist): writes manifest.json in
+# the build directory, listing every file of the site (path, bytes, sha256) — the wasm and JS that
+# Trunk just produced, the models and the evaluation subset. The app verifies every model and the
+# evaluation subset against it before use.
+set -euo pipefail
+dir="${TRUNK_STAGING_DIR:-${1:?usage: scripts/manifest.sh <site dir>}}"
+cd "$dir"
+entries=()
+while IFS= read -r f; do
+  bytes=$(stat -c %s "$f")
+  sha=$(sha256sum "$f" | cut -d' ' -f1)
+  entries+=("    {\"path\": \"$f\", \"bytes\": $bytes, \"sha256\": \"$sha\"}")
+done < <(find . -type f ! -name manifest.json -printf '%P\n' | LC_ALL=C sort)
+{
+  printf '{\n  "format": 1,\n  "assets": [\n'
+  for i in "${!entries[@]}"; do
+    sep=","
+    [ "$i" -eq $((${#entries[@]} - 1)) ] && sep=""
+    printf '%s%s\n' "${entries[$i]}" "$sep"
+  done
+  printf '  ]\n}\n'
+} > manifest.json
+echo "[manifest] ${#entries[@]} files listed in $dir/manifest.json"
