@@ -2,6 +2,7 @@
 
 mod audit;
 mod bench_data;
+mod onnx;
 mod plot;
 mod quantize;
 mod reproduce;
@@ -56,6 +57,44 @@ enum Command {
     Reproduce(reproduce::ReproduceArgs),
     /// Write int8 twins of the f32 models (per-channel weights) and the f32 vs int8 report.
     Quantize(quantize::QuantizeArgs),
+    /// Write a model as ONNX (opset 13, every exit an output) for other runtimes.
+    ExportOnnx(ExportOnnxArgs),
+}
+
+#[derive(clap::Args)]
+struct ExportOnnxArgs {
+    /// Model file (an int8 file exports its dequantized f32 weights).
+    #[arg(long, default_value = "www/models/tiny-fair-me.safetensors")]
+    model: PathBuf,
+    /// ONNX file to write.
+    #[arg(long)]
+    out: PathBuf,
+}
+
+fn cmd_export_onnx(a: ExportOnnxArgs) -> Result<()> {
+    let file = fairscreen_core::read_model(
+        &std::fs::read(&a.model).with_context(|| format!("reading {}", a.model.display()))?,
+    )
+    .with_context(|| a.model.display().to_string())?;
+    if file.card.quantization != fairscreen_core::quant::F32 {
+        eprintln!(
+            "note: {} is {}; the ONNX file holds its dequantized f32 weights",
+            a.model.display(),
+            file.card.quantization
+        );
+    }
+    let bytes = onnx::export(&file.card, &file.tensors).map_err(anyhow::Error::msg)?;
+    if let Some(dir) = a.out.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)?;
+    }
+    std::fs::write(&a.out, &bytes).with_context(|| format!("writing {}", a.out.display()))?;
+    println!(
+        "wrote {} ({} bytes; outputs {})",
+        a.out.display(),
+        bytes.len(),
+        onnx::output_names(file.card.config.num_exits()).join(", ")
+    );
+    Ok(())
 }
 
 #[derive(clap::Args)]
@@ -649,5 +688,6 @@ fn main() -> Result<()> {
         Command::Audit(a) => audit::cmd_audit(a),
         Command::Reproduce(a) => reproduce::cmd_reproduce(a),
         Command::Quantize(a) => quantize::cmd_quantize(a),
+        Command::ExportOnnx(a) => cmd_export_onnx(a),
     }
 }

@@ -1026,3 +1026,74 @@ fn shipped_models_subset(dir: &Path, names: &[&str], default: &str) -> std::path
     .unwrap();
     models
 }
+
+/// `export-onnx` writes the shipped f32 default's source model with every exit as an output;
+/// tract (a pure-Rust ONNX runtime) runs it and gets our logits within 1e-4 on fixture images.
+#[test]
+fn onnx_export_matches_our_logits_in_tract() {
+    use burn::prelude::Device;
+    use fairscreen_core::infer::LoadedModel;
+    use tract_onnx::prelude::*;
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let dir = temp_dir("onnx");
+    let model_path = root.join("www/models/tiny-fair-me.safetensors");
+    let onnx_path = dir.join("tiny-fair-me.onnx");
+    let text = run_ok(
+        &["export-onnx", "--model", "{}", "--out", "{}"],
+        &[&model_path, &onnx_path],
+    );
+    assert!(
+        text.contains("outputs exit1_logits, exit2_logits, exit3_logits, final_logits"),
+        "{text}"
+    );
+    let ours =
+        LoadedModel::from_bytes(&std::fs::read(&model_path).unwrap(), &Device::flex()).unwrap();
+    let config = &ours.card.config;
+    let s = config.input_size;
+    let mut fixtures: Vec<_> = std::fs::read_dir(root.join("tests/fixtures"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "png"))
+        .collect();
+    fixtures.sort();
+    let inputs: Vec<Vec<f32>> = fixtures
+        .iter()
+        .map(|p| {
+            fairscreen_core::preprocess::prepare_image_bytes(&std::fs::read(p).unwrap(), config)
+                .unwrap()
+        })
+        .collect();
+    let n = inputs.len();
+    assert!(n >= 4);
+    let want = ours.logits(&inputs).unwrap();
+    let mut model = tract_onnx::onnx().model_for_path(&onnx_path).unwrap();
+    model
+        .set_input_fact(0, f32::fact([n, 3, s, s]).into())
+        .unwrap();
+    let plan = model.into_optimized().unwrap().into_runnable().unwrap();
+    let flat: Vec<f32> = inputs.iter().flatten().copied().collect();
+    let input = Tensor::from_shape(&[n, 3, s, s], &flat).unwrap();
+    let outputs = plan.run(tvec!(input.into())).unwrap();
+    assert_eq!(outputs.len(), config.num_exits());
+    let k = config.num_classes();
+    let mut worst = 0.0f32;
+    for (e, out) in outputs.iter().enumerate() {
+        let got: Vec<f32> = out
+            .to_plain_array_view::<f32>()
+            .unwrap()
+            .iter()
+            .copied()
+            .collect();
+        assert_eq!(got.len(), n * k);
+        for i in 0..n {
+            for (a, b) in got[i * k..(i + 1) * k].iter().zip(&want.sample(i)[e]) {
+                worst = worst.max((a - b).abs());
+            }
+        }
+    }
+    println!(
+        "ONNX (tract) vs ours, {n} images × {} exits: max |Δ logit| = {worst:e}",
+        outputs.len()
+    );
+    assert!(worst <= 1e-4, "{worst}");
+}
