@@ -10,6 +10,7 @@ use fairscreen_core::exit_analysis::{
 use fairscreen_core::format::AssetEntry;
 use fairscreen_core::infer::LoadedModel;
 use fairscreen_core::metrics::{bundle_reports, FairnessReport, ReportOptions};
+use fairscreen_core::quant::precision_description;
 use fairscreen_core::{ComputeCost, DataCard, EvalBundle, ModelCard};
 use leptos::prelude::*;
 use leptos::task::spawn_local;
@@ -254,6 +255,8 @@ pub struct AppState {
     /// Wall time in ms of each model's last run over the evaluation subset, by name (inference,
     /// preprocessing and read-back on the active backend).
     pub audit_ms: RwSignal<BTreeMap<String, f64>>,
+    /// What the loaded model's weights are and what precision it computes in, in words.
+    pub precision: RwSignal<String>,
 }
 
 impl AppState {
@@ -281,6 +284,7 @@ impl AppState {
             audit_version: RwSignal::new(0),
             audit_runs: RwSignal::new(0),
             audit_ms: RwSignal::new(BTreeMap::new()),
+            precision: RwSignal::new(String::new()),
         }
     }
 
@@ -524,7 +528,10 @@ impl AppState {
             .set(Status::Loading(format!("switching to the model {name}")));
         spawn_local(async move {
             let outcome = async {
-                let model = runtime::load_model(&current.device, &entry).await?;
+                let f16 = self
+                    .backend
+                    .with_untracked(|b| b.as_ref().is_some_and(|b| b.shader_f16));
+                let model = runtime::load_model(&current.device, f16, &entry).await?;
                 let photo = self.photo.get_value();
                 let reclassified = match photo {
                     Some((file, bytes)) => Some(
@@ -570,6 +577,10 @@ impl AppState {
             });
         }
         let card = model.card.clone();
+        self.precision.set(precision_description(
+            &card.quantization,
+            model.compute_dtype() == burn::tensor::FloatDType::F16,
+        ));
         self.models.update(|m| {
             if let Some(c) = m.iter_mut().find(|c| c.entry.name == name) {
                 c.card = Some(card.clone());
@@ -689,6 +700,7 @@ impl AppState {
             .set(Status::Loading("choosing a backend".into()));
         let (device, info) = runtime::pick_backend().await;
         let gpu = info.kind == "webgpu";
+        let f16 = info.shader_f16;
         self.backend.set(Some(info));
         self.status.set(Status::Loading("loading the model".into()));
         let index = match runtime::model_index().await {
@@ -712,13 +724,13 @@ impl AppState {
         let Ok(entry) = index.default_entry().cloned() else {
             return;
         };
-        let loaded = match runtime::load_model(&device, &entry).await {
+        let loaded = match runtime::load_model(&device, f16, &entry).await {
             Err(e) if gpu => {
                 // A WebGPU failure (e.g. a driver problem) falls back to the CPU backend.
                 let (cpu, info) =
                     runtime::cpu_fallback(Some(format!("WebGPU failed, using the CPU: {e}")));
                 self.backend.set(Some(info));
-                runtime::load_model(&cpu, &entry).await
+                runtime::load_model(&cpu, false, &entry).await
             }
             other => other,
         };

@@ -173,7 +173,11 @@ pub fn BackendBadge() -> impl IntoView {
     let software = move || s.backend.get().is_some_and(|b| b.software);
     let text = move || match s.backend.get() {
         None => "Backend: choosing…".to_string(),
-        Some(b) if b.kind == "webgpu" => format!("Backend: WebGPU on {}", b.adapter),
+        Some(b) if b.kind == "webgpu" => format!(
+            "Backend: WebGPU on {} (shader-f16: {})",
+            b.adapter,
+            if b.shader_f16 { "yes" } else { "no" }
+        ),
         Some(b) => format!("Backend: CPU ({})", b.adapter),
     };
     let note = move || {
@@ -189,6 +193,7 @@ pub fn BackendBadge() -> impl IntoView {
     };
     view! {
         <p id="backend" data-backend=kind data-adapter=adapter
+            data-shader-f16=move || s.backend.get().is_some_and(|b| b.shader_f16).to_string()
             data-software-adapter=move || software().to_string()>
             <span class="badge" class:gpu=move || kind() == "webgpu">{text}</span>
             <span class="note">{move || note().unwrap_or_default()}</span>
@@ -471,6 +476,7 @@ pub fn ModelCardView() -> impl IntoView {
                     c.config.arch, c.config.input_size, c.config.widths,
                     c.config.exit_stages.iter().map(|s| s + 1).collect::<Vec<_>>(), c.quantization)}</dd>
                 <dt>"Weights"</dt><dd id="card-weights">{weights}</dd>
+                <dt>"Precision"</dt><dd id="card-precision">{move || s.precision.get()}</dd>
                 <dt>"Compute"</dt><dd id="card-compute">{compute} ". " {policy}</dd>
                 {c.pruning.clone().map(|p| view! {
                     <dt>"Pruned"</dt>
@@ -1115,7 +1121,7 @@ pub fn Comparison() -> impl IntoView {
         <section id="comparison" class="panel" class:hidden=move || rows.with(|r| r.is_empty())
             data-models=move || rows.with(|r| r.iter().map(|r| r.model.clone()).collect::<Vec<_>>().join(","))>
             <h2>"Models side by side"</h2>
-            <p class="hint">"Every model audited in this browser on the evaluation subset, each under the early-exit policy at its own θ (the loaded model's follows the slider). Skin groups: Fitzpatrick I–III vs IV–VI. Choose another model above and compute its fairness statistics to add it: audit a model and its int8 twin (…-int8, the default precision) to see what quantization does to each group."</p>
+            <p class="hint">"Every model audited in this browser on the evaluation subset, each under the early-exit policy at its own θ (the loaded model's follows the slider). Skin groups: Fitzpatrick I–III vs IV–VI. Choose another model above and compute its fairness statistics to add it: audit a model and its int8 twin (…-int8, the default precision) or f16 twin (…-f16) to see what reduced precision does to each group."</p>
             <div class="scroll">
                 <table id="model-comparison">
                     <tr><th>"model (weights)"</th><th>"training"</th><th>"θ"</th><th>"accuracy"</th>

@@ -5,11 +5,13 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use burn::prelude::*;
+use burn::tensor::FloatDType;
 use fairscreen_core::bundle::read_eval_bundle;
 use fairscreen_core::format::card_from_prefix;
 use fairscreen_core::format::{sha256_hex, AssetEntry, AssetIndex, Manifest};
 use fairscreen_core::infer::{BatchLogits, LoadedModel};
 use fairscreen_core::preprocess::prepare_image_bytes;
+use fairscreen_core::quant::computes_in_f16;
 use fairscreen_core::{EvalBundle, ModelCard};
 use js_sys::{Reflect, Uint8Array};
 use wasm_bindgen::{JsCast, JsValue};
@@ -26,6 +28,8 @@ pub struct BackendInfo {
     pub software: bool,
     /// Why the CPU fallback is in use, if it is.
     pub note: Option<String>,
+    /// True when the WebGPU device computes in f16 (adapter feature `shader-f16`).
+    pub shader_f16: bool,
 }
 
 fn js_err(v: JsValue) -> String {
@@ -116,6 +120,7 @@ pub fn cpu_fallback(note: Option<String>) -> (Device, BackendInfo) {
             adapter: "burn flex (pure-Rust CPU backend in WebAssembly)".into(),
             software: false,
             note,
+            shader_f16: false,
         },
     )
 }
@@ -129,15 +134,19 @@ pub async fn pick_backend() -> (Device, BackendInfo) {
         return cpu_fallback(Some("this browser offers no WebGPU adapter".into()));
     };
     match Device::wgpu_options().init_async().await {
-        Ok(device) => (
-            device,
-            BackendInfo {
-                kind: "webgpu",
-                adapter,
-                software,
-                note: None,
-            },
-        ),
+        Ok(device) => {
+            let shader_f16 = device.supports_dtype(FloatDType::F16);
+            (
+                device,
+                BackendInfo {
+                    kind: "webgpu",
+                    adapter,
+                    software,
+                    note: None,
+                    shader_f16,
+                },
+            )
+        }
         Err(e) => cpu_fallback(Some(format!("WebGPU initialisation failed: {e}"))),
     }
 }
@@ -283,11 +292,25 @@ pub async fn model_index() -> Result<AssetIndex, String> {
 }
 
 /// Fetches the model of `entry`, checks it against the index (size and sha256), loads it onto
-/// `device` and runs one warm-up pass (compiles the GPU pipelines so the first photo is not slow).
-pub async fn load_model(device: &Device, entry: &AssetEntry) -> Result<LoadedModel, String> {
+/// `device` (an f16 model computes in f16 when `shader_f16`, in f32 otherwise) and runs one
+/// warm-up pass (compiles the GPU pipelines so the first photo is not slow).
+pub async fn load_model(
+    device: &Device,
+    shader_f16: bool,
+    entry: &AssetEntry,
+) -> Result<LoadedModel, String> {
     let bytes = fetch_bytes(&format!("models/{}", entry.file)).await?;
     verify_asset("models", entry, &bytes).await?;
-    let model = LoadedModel::from_bytes(&bytes, device)
+    let f16 = card_from_prefix(&bytes)
+        .ok()
+        .flatten()
+        .is_some_and(|c| computes_in_f16(&c.quantization, shader_f16));
+    let compute = if f16 {
+        FloatDType::F16
+    } else {
+        FloatDType::F32
+    };
+    let model = LoadedModel::from_bytes_in(&bytes, device, compute)
         .map_err(|e| format!("model {} could not be loaded: {e}", entry.file))?;
     let side = model.card.config.input_size;
     model

@@ -9,9 +9,11 @@ use std::sync::Mutex;
 use std::time::Duration;
 
 use burn::prelude::Device;
+use burn::tensor::FloatDType;
 use fairscreen_core::format::{AssetEntry, AssetIndex};
 use fairscreen_core::infer::LoadedModel;
 use fairscreen_core::preprocess::prepare_image_bytes;
+use fairscreen_core::quant::{computes_in_f16, precision_description};
 use fairscreen_core::{exit_policy, ExitDecision};
 use support::{Session, StaticServer};
 
@@ -835,14 +837,36 @@ fn the_model_picker_switches_models_and_reclassifies_the_last_photo() {
             fixture.file_name().unwrap().to_string_lossy(),
             "the last photo is re-classified"
         );
-        let native = native_logits(&model, fixture);
+        // Precision: what the weights are and what they compute in on this adapter (an f16
+        // model computes in f16 only where WebGPU has shader-f16; SwiftShader has not).
+        let shader_f16 = s.attr("#backend", "data-shader-f16").as_deref() == Some("true");
+        let f16_compute = computes_in_f16(&model.card.quantization, shader_f16);
+        assert_eq!(
+            s.text("#card-precision"),
+            precision_description(&model.card.quantization, f16_compute),
+            "{}",
+            entry.name
+        );
+        let (native, tolerance) = if f16_compute {
+            let bytes = std::fs::read(repo().join("www/models").join(&entry.file)).unwrap();
+            let half =
+                LoadedModel::from_bytes_in(&bytes, &Device::flex(), FloatDType::F16).unwrap();
+            (native_logits(&half, fixture), 5e-2)
+        } else {
+            (native_logits(&model, fixture), 1e-4)
+        };
         let diff = max_abs_diff(&page, &native);
         println!(
-            "picker: {} on {} max |Δlogit| vs native CPU = {diff:e}",
+            "picker: {} ({}) on {} max |Δlogit| vs native CPU = {diff:e}",
             entry.name,
+            if f16_compute {
+                "f16 compute"
+            } else {
+                "f32 compute"
+            },
             fixture.display()
         );
-        assert!(diff <= 1e-4, "{}: logits differ by {diff}", entry.name);
+        assert!(diff <= tolerance, "{}: logits differ by {diff}", entry.name);
         let want = exit_policy(&native, model.card.default_theta);
         assert_eq!(exit, want.exit.to_string());
         assert_eq!(prediction, model.card.config.class_names[want.class]);

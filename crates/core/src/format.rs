@@ -61,7 +61,7 @@ pub struct ModelCard {
     pub quantized_from: Option<String>,
     /// Metrics measured at export (name → value), e.g. `val/exit3/accuracy`.
     pub metrics: BTreeMap<String, f64>,
-    /// Weight storage: `f32` (BN folded into conv).
+    /// Weight storage (BN folded into the convs): `f32`, `int8-per-channel` or `f16`.
     pub quantization: String,
     /// Lower-case hex sha256 of the tensor data section.
     pub tensors_sha256: String,
@@ -127,8 +127,17 @@ pub enum FormatError {
         name: String,
         /// The dtype in the file.
         dtype: String,
-        /// The dtype the card's `quantization` implies (`F32` or `I8`).
+        /// The dtype the card's `quantization` implies (`F32`, `I8` or `F16`).
         expected: String,
+    },
+    /// A value cannot be stored in the file's precision (f16 holds magnitudes up to 65504).
+    OutOfRange {
+        /// Tensor name.
+        name: String,
+        /// The value.
+        value: f32,
+        /// The precision.
+        precision: String,
     },
     /// The tensor data does not hash to the card's `tensors_sha256`.
     HashMismatch {
@@ -160,6 +169,10 @@ impl fmt::Display for FormatError {
             Self::UnsupportedDtype { name, dtype, expected } => {
                 write!(f, "tensor '{name}' has dtype {dtype} but this file's precision needs {expected}")
             }
+            Self::OutOfRange { name, value, precision } => write!(
+                f,
+                "tensor '{name}' holds {value}, which {precision} cannot represent"
+            ),
             Self::HashMismatch { expected, found } => write!(
                 f,
                 "model tensor data is corrupt: sha256 {found} differs from the card's {expected}"
@@ -186,24 +199,36 @@ pub(crate) struct TensorEntry {
     pub(crate) data_offsets: [u64; 2],
 }
 
-/// One tensor as stored: its name, dtype (`F32` or `I8`) and shape.
+/// One tensor as stored: its name, dtype (`F32`, `I8` or `F16`) and shape.
 struct StoredTensor {
     name: String,
     dtype: &'static str,
     shape: Vec<usize>,
 }
 
-/// The tensors a file of `card` stores, in order: the config's tensors, and for int8 files every
-/// weight as `I8` followed by its per-output-channel `F32` scales (`<weight>_scale`).
+/// Bytes per stored element of `dtype`.
+fn dtype_width(dtype: &str) -> usize {
+    match dtype {
+        "I8" => 1,
+        "F16" => 2,
+        _ => 4,
+    }
+}
+
+/// The tensors a file of `card` stores, in order: the config's tensors (all `F16` in f16 files),
+/// and for int8 files every weight as `I8` followed by its per-output-channel `F32` scales
+/// (`<weight>_scale`).
 fn stored_layout(card: &ModelCard) -> Result<Vec<StoredTensor>, FormatError> {
-    let int8 = match card.quantization.as_str() {
-        quant::F32 => false,
-        quant::INT8_PER_CHANNEL => true,
+    let (int8, float) = match card.quantization.as_str() {
+        quant::F32 => (false, "F32"),
+        quant::INT8_PER_CHANNEL => (true, "F32"),
+        quant::F16 => (false, "F16"),
         other => {
             return Err(FormatError::BadCard(format!(
-                "unknown quantization '{other}' (expected '{}' or '{}')",
+                "unknown quantization '{other}' (expected '{}', '{}' or '{}')",
                 quant::F32,
-                quant::INT8_PER_CHANNEL
+                quant::INT8_PER_CHANNEL,
+                quant::F16
             )))
         }
     };
@@ -224,7 +249,7 @@ fn stored_layout(card: &ModelCard) -> Result<Vec<StoredTensor>, FormatError> {
         } else {
             out.push(StoredTensor {
                 name,
-                dtype: "F32",
+                dtype: float,
                 shape,
             });
         }
@@ -233,7 +258,8 @@ fn stored_layout(card: &ModelCard) -> Result<Vec<StoredTensor>, FormatError> {
 }
 
 /// Serialises `tensors` (f32, in the config's canonical order) with `card` into safetensors
-/// bytes, quantizing every weight to int8 when `card.quantization` says so. Fills in
+/// bytes, quantizing every weight to int8 or every tensor to f16 when `card.quantization` says
+/// so (a value f16 cannot hold is an [`FormatError::OutOfRange`]). Fills in
 /// `card.tensors_sha256` and `card.format_version`.
 pub fn write_model(
     mut card: ModelCard,
@@ -273,6 +299,16 @@ pub fn write_model(
                 let weight = &st.name[..st.name.len() - quant::SCALE_SUFFIX.len()];
                 for v in &q.weights[weight].scales {
                     data.extend_from_slice(&v.to_le_bytes());
+                }
+            }
+            ("F16", _) => {
+                for &v in &tensors[&st.name].values {
+                    let bits = quant::f16_bits(v).ok_or_else(|| FormatError::OutOfRange {
+                        name: st.name.clone(),
+                        value: v,
+                        precision: quant::F16.into(),
+                    })?;
+                    data.extend_from_slice(&bits.to_le_bytes());
                 }
             }
             _ => {
@@ -447,7 +483,8 @@ pub fn card_from_prefix(prefix: &[u8]) -> Result<Option<ModelCard>, FormatError>
 }
 
 /// Parses and validates a model file (see module docs for what is checked). int8 files are
-/// dequantized: the returned tensors are always the f32 values the model runs with.
+/// dequantized and f16 files widened: the returned tensors are always f32 (exactly the stored
+/// values; a WebGPU device with `shader-f16` narrows f16 models back, see [`crate::infer`]).
 pub fn read_model(bytes: &[u8]) -> Result<ModelFile, FormatError> {
     let (header, data) = split_safetensors(bytes)?;
     let card = header_card(&header)?;
@@ -480,7 +517,7 @@ pub fn read_model(bytes: &[u8]) -> Result<ModelFile, FormatError> {
             });
         }
         let count: usize = entry.shape.iter().product();
-        let width = if st.dtype == "I8" { 1 } else { 4 };
+        let width = dtype_width(st.dtype);
         let [start, end] = entry.data_offsets;
         if (end - start) as usize != count * width {
             return Err(FormatError::BadHeader(format!(
@@ -499,10 +536,17 @@ pub fn read_model(bytes: &[u8]) -> Result<ModelFile, FormatError> {
                 (st.shape, bytes.iter().map(|b| *b as i8).collect()),
             );
         } else {
-            let values = bytes
-                .chunks_exact(4)
-                .map(|c| f32::from_le_bytes(c.try_into().expect("4 bytes")))
-                .collect();
+            let values = if st.dtype == "F16" {
+                bytes
+                    .chunks_exact(2)
+                    .map(|c| quant::f16_value(u16::from_le_bytes([c[0], c[1]])))
+                    .collect()
+            } else {
+                bytes
+                    .chunks_exact(4)
+                    .map(|c| f32::from_le_bytes(c.try_into().expect("4 bytes")))
+                    .collect()
+            };
             raw.insert(
                 st.name,
                 HostTensor {

@@ -2,6 +2,8 @@
 
 use burn::prelude::*;
 
+use burn::tensor::FloatDType;
+
 use crate::format::{read_model, ModelCard};
 use crate::model::MultiExitCnn;
 
@@ -39,10 +41,24 @@ impl BatchLogits {
 }
 
 impl LoadedModel {
-    /// Parses, validates and uploads a model file.
+    /// Parses, validates and uploads a model file; computes in f32.
     pub fn from_bytes(bytes: &[u8], device: &Device) -> Result<Self, String> {
+        Self::from_bytes_in(bytes, device, FloatDType::F32)
+    }
+
+    /// As [`Self::from_bytes`], computing in `compute` (f16 only where the device supports it:
+    /// see [`crate::quant::computes_in_f16`]); logits are always read back as f32.
+    pub fn from_bytes_in(
+        bytes: &[u8],
+        device: &Device,
+        compute: FloatDType,
+    ) -> Result<Self, String> {
         let file = read_model(bytes).map_err(|e| e.to_string())?;
-        let model = MultiExitCnn::from_named_tensors(&file.card.config, &file.tensors, device)?;
+        if !device.supports_dtype(compute) {
+            return Err(format!("this device cannot compute in {compute:?}"));
+        }
+        let model =
+            MultiExitCnn::from_named_tensors_as(&file.card.config, &file.tensors, device, compute)?;
         Ok(Self {
             card: file.card,
             model,
@@ -67,7 +83,7 @@ impl LoadedModel {
         let flat: Vec<f32> = inputs.iter().flatten().copied().collect();
         let x = Tensor::<4>::from_data(TensorData::new(flat, [b, 3, s, s]), &self.device);
         let logits = self.model.forward(x);
-        Ok((Tensor::cat(logits, 1), b))
+        Ok((Tensor::cat(logits, 1).cast(FloatDType::F32), b))
     }
 
     fn split(&self, flat: Vec<f32>, b: usize) -> BatchLogits {
@@ -85,6 +101,11 @@ impl LoadedModel {
             batch: b,
             classes: k,
         }
+    }
+
+    /// Float dtype the model computes in.
+    pub fn compute_dtype(&self) -> FloatDType {
+        self.model.compute_dtype()
     }
 
     /// Runs a batch of prepared inputs and reads logits back asynchronously (WebGPU-safe).

@@ -15,6 +15,7 @@ use burn::nn::conv::{Conv2d, Conv2dConfig};
 use burn::nn::{BatchNorm, BatchNormConfig, Linear, LinearConfig, PaddingConfig2d};
 use burn::prelude::*;
 use burn::tensor::activation::relu;
+use burn::tensor::{DType, FloatDType};
 use serde::{Deserialize, Serialize};
 
 use crate::prune::{consumers, kept_channels, ConvLayer};
@@ -343,10 +344,20 @@ impl MultiExitCnn {
         self.forward_exits(x, true)
     }
 
+    /// Float dtype the forward pass computes in: f16 for a model built in half precision, f32
+    /// otherwise (also when burn holds the weights quantized: it dequantizes them to f32).
+    pub fn compute_dtype(&self) -> FloatDType {
+        match self.stages[0][0].conv.weight.val().dtype() {
+            DType::F16 => FloatDType::F16,
+            _ => FloatDType::F32,
+        }
+    }
+
     fn forward_exits(&self, x: Tensor<4>, detach_exits: bool) -> ExitOutputs {
         let mut logits = Vec::with_capacity(self.exits.len() + 1);
         let mut features = Vec::with_capacity(self.exits.len() + 1);
-        let mut h = x;
+        // Inputs arrive as f32; an f16 model computes in f16 (a no-op cast for f32 models).
+        let mut h = x.cast(self.compute_dtype());
         let mut next_exit = 0;
         for (s, stage) in self.stages.iter().enumerate() {
             for unit in stage {
@@ -374,7 +385,7 @@ impl MultiExitCnn {
     /// Output of conv `layer` (after its BatchNorm, before its ReLU) for a batch `[B, 3, H, W]`:
     /// the maps whose channels SNNL scores (the SCP code scores VGG's conv output, pre-ReLU).
     pub fn conv_output(&self, x: Tensor<4>, layer: ConvLayer) -> Tensor<4> {
-        let mut h = x;
+        let mut h = x.cast(self.compute_dtype());
         for (s, stage) in self.stages.iter().enumerate() {
             for (u, unit) in stage.iter().enumerate() {
                 if (s, u) == (layer.stage, layer.unit) {
@@ -461,6 +472,17 @@ impl MultiExitCnn {
         tensors: &BTreeMap<String, HostTensor>,
         device: &Device,
     ) -> Result<Self, String> {
+        Self::from_named_tensors_as(config, tensors, device, FloatDType::F32)
+    }
+
+    /// As [`Self::from_named_tensors`], with weights (and so the whole forward pass) in `dtype`;
+    /// the caller checks that `device` supports it.
+    pub fn from_named_tensors_as(
+        config: &ModelConfig,
+        tensors: &BTreeMap<String, HostTensor>,
+        device: &Device,
+        dtype: FloatDType,
+    ) -> Result<Self, String> {
         let mut model = Self::new(config, false, device);
         let get = |name: &str| {
             tensors
@@ -468,18 +490,17 @@ impl MultiExitCnn {
                 .ok_or_else(|| format!("missing tensor '{name}'"))
         };
         let set_conv = |u: &mut ConvUnit, name: &str| -> Result<(), String> {
-            u.conv.weight =
-                Param::from_tensor(get(&format!("{name}.weight"))?.to_tensor::<4>(device)?);
-            u.conv.bias = Some(Param::from_tensor(
-                get(&format!("{name}.bias"))?.to_tensor::<1>(device)?,
-            ));
+            let w = get(&format!("{name}.weight"))?.to_tensor::<4>(device)?;
+            let b = get(&format!("{name}.bias"))?.to_tensor::<1>(device)?;
+            u.conv.weight = Param::from_tensor(w.cast(dtype));
+            u.conv.bias = Some(Param::from_tensor(b.cast(dtype)));
             Ok(())
         };
         let set_linear = |l: &mut Linear, name: &str| -> Result<(), String> {
-            l.weight = Param::from_tensor(get(&format!("{name}.weight"))?.to_tensor::<2>(device)?);
-            l.bias = Some(Param::from_tensor(
-                get(&format!("{name}.bias"))?.to_tensor::<1>(device)?,
-            ));
+            let w = get(&format!("{name}.weight"))?.to_tensor::<2>(device)?;
+            let b = get(&format!("{name}.bias"))?.to_tensor::<1>(device)?;
+            l.weight = Param::from_tensor(w.cast(dtype));
+            l.bias = Some(Param::from_tensor(b.cast(dtype)));
             Ok(())
         };
         for (s, stage) in model.stages.iter_mut().enumerate() {

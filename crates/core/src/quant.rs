@@ -1,7 +1,8 @@
-//! int8 weight quantization of a folded model: symmetric, per output channel, f32 scales; biases
-//! stay f32. The model file stores the int8 weights and their scales; the runtime dequantizes them
-//! to f32 at load (burn's own quantized tensors cannot go into safetensors and give wrong conv
-//! results on WebGPU, see DESIGN.md), so every backend runs the same float kernels.
+//! Reduced-precision model files. int8: symmetric per-output-channel weights with f32 scales,
+//! biases f32; the runtime dequantizes them to f32 at load (burn's own quantized tensors cannot go
+//! into safetensors and give wrong conv results on WebGPU, see DESIGN.md), so every backend runs
+//! the same float kernels. f16: every tensor stored as IEEE half (round to nearest even); it runs
+//! in f16 on a WebGPU adapter with `shader-f16` and is widened to f32 everywhere else.
 
 use std::collections::BTreeMap;
 
@@ -11,6 +12,8 @@ use crate::model::HostTensor;
 pub const INT8_PER_CHANNEL: &str = "int8-per-channel";
 /// The card's `quantization` value of plain f32 files.
 pub const F32: &str = "f32";
+/// The card's `quantization` value of f16 files.
+pub const F16: &str = "f16";
 /// Largest int8 magnitude used (symmetric range, −127 … 127).
 pub const QMAX: f32 = 127.0;
 /// Suffix of the scale tensor stored next to each quantized weight.
@@ -125,4 +128,38 @@ pub fn dequantize_model(q: &QuantizedModel) -> BTreeMap<String, HostTensor> {
         out.insert(name.clone(), dequantize(w));
     }
     out
+}
+
+/// Whether a model file of precision `quantization` computes in f16: only f16 files, and only on
+/// a WebGPU device whose adapter has `shader-f16`; everywhere else the weights are widened to f32
+/// (the CPU backend has no fast f16 arithmetic, and f32 compute is at least as exact).
+pub fn computes_in_f16(quantization: &str, webgpu_with_shader_f16: bool) -> bool {
+    quantization == F16 && webgpu_with_shader_f16
+}
+
+/// The IEEE half nearest to `v` (ties to even), as bits; `None` when `v` is not finite or its
+/// magnitude rounds past the largest half (65504).
+pub fn f16_bits(v: f32) -> Option<u16> {
+    let h = half::f16::from_f32(v);
+    h.is_finite().then(|| h.to_bits())
+}
+
+/// The f32 value of half `bits` (exact: every half is an f32).
+pub fn f16_value(bits: u16) -> f32 {
+    half::f16::from_bits(bits).to_f32()
+}
+
+/// What a model of precision `quantization` runs with, in words, for the model card.
+pub fn precision_description(quantization: &str, computes_f16: bool) -> String {
+    match quantization {
+        F16 if computes_f16 => {
+            "f16 weights, computed in f16 (this WebGPU adapter has shader-f16)".into()
+        }
+        F16 => "f16 weights widened to f32 at load and computed in f32 (f16 compute needs a WebGPU adapter with shader-f16)".into(),
+        INT8_PER_CHANNEL => {
+            "int8 weights with per-channel scales, dequantized to f32 at load and computed in f32"
+                .into()
+        }
+        _ => "f32 weights, computed in f32".into(),
+    }
 }

@@ -5,7 +5,8 @@ mod common;
 use common::*;
 use fairscreen_core::format::CARD_KEY;
 use fairscreen_core::quant::{
-    dequantize, dequantize_model, quantize, quantize_model, INT8_PER_CHANNEL,
+    computes_in_f16, dequantize, dequantize_model, f16_bits, f16_value, quantize, quantize_model,
+    F16, INT8_PER_CHANNEL,
 };
 use fairscreen_core::{read_model, write_model, FormatError, HostTensor};
 use serde_json::json;
@@ -92,6 +93,17 @@ fn quantize_model_leaves_biases_alone() {
     }
 }
 
+/// The read error of a file whose header says tensor `name` is F32.
+fn error_with_f32_tensor(
+    header: &serde_json::Map<String, serde_json::Value>,
+    data: &[u8],
+    name: &str,
+) -> String {
+    let mut h = header.clone();
+    h[name]["dtype"] = json!("F32");
+    read_model(&join(&h, data)).unwrap_err().to_string()
+}
+
 fn int8_card() -> fairscreen_core::ModelCard {
     let mut c = card(config());
     c.quantization = INT8_PER_CHANNEL.into();
@@ -176,11 +188,7 @@ fn malformed_int8_files_are_refused_with_their_own_message() {
         "{e}"
     );
 
-    let mut h = header.clone();
-    h["stages.1.0.weight"]["dtype"] = json!("F32");
-    let e = read_model(&join(&h, &data)).unwrap_err();
-    assert!(e
-        .to_string()
+    assert!(error_with_f32_tensor(&header, &data, "stages.1.0.weight")
         .contains("'stages.1.0.weight' has dtype F32 but this file's precision needs I8"));
 
     // An unknown precision.
@@ -208,4 +216,107 @@ fn malformed_int8_files_are_refused_with_their_own_message() {
     h["__metadata__"][CARD_KEY] = json!(meta_card.to_string());
     let e = read_model(&join(&h, &d)).unwrap_err();
     assert!(e.to_string().contains("invalid scale -1"), "{e}");
+}
+
+fn f16_card() -> fairscreen_core::ModelCard {
+    let mut c = card(config());
+    c.quantization = F16.into();
+    c
+}
+
+#[test]
+fn f16_conversion_hand_values() {
+    // 1/3 → 0x3555 = 0.333251953125 (nearest half); 1.0 → 0x3C00; −2.5 → 0xC100.
+    assert_eq!(f16_bits(1.0 / 3.0), Some(0x3555));
+    assert_eq!(f16_value(0x3555), 0.333_251_95);
+    assert_eq!(f16_bits(1.0), Some(0x3C00));
+    assert_eq!(f16_bits(-2.5), Some(0xC100));
+    // Largest half, and the first value that rounds past it.
+    assert_eq!(f16_bits(65504.0), Some(0x7BFF));
+    assert_eq!(f16_bits(65520.0), None);
+    assert_eq!(f16_bits(f32::NAN), None);
+    // Smallest subnormal half (2^-24) survives; half of it rounds to +0 (ties to even).
+    assert_eq!(f16_bits(2f32.powi(-24)), Some(0x0001));
+    assert_eq!(f16_bits(2f32.powi(-25)), Some(0x0000));
+}
+
+#[test]
+fn f16_computes_only_for_f16_files_on_webgpu_with_shader_f16() {
+    assert!(computes_in_f16(F16, true));
+    assert!(!computes_in_f16(F16, false));
+    assert!(!computes_in_f16(INT8_PER_CHANNEL, true));
+    assert!(!computes_in_f16(fairscreen_core::quant::F32, true));
+}
+
+/// The f16 file stores every tensor as F16, reads back as the nearest halves widened to f32, is
+/// half the f32 file's tensor data, and refuses values f16 cannot hold.
+#[test]
+fn f16_files_round_trip_at_half_the_size() {
+    let tensors = folded_model(24).named_tensors().unwrap();
+    let f32_bytes = write_model(card(config()), &tensors).unwrap();
+    let f16_bytes = write_model(f16_card(), &tensors).unwrap();
+    let file = read_model(&f16_bytes).unwrap();
+    assert_eq!(file.card.quantization, F16);
+    for (name, t) in &tensors {
+        let back = &file.tensors[name];
+        assert_eq!(back.shape, t.shape);
+        for (a, b) in t.values.iter().zip(&back.values) {
+            assert_eq!(*b, f16_value(f16_bits(*a).unwrap()), "{name}");
+            // Relative rounding error of a normal half: at most 2^-11.
+            assert!(
+                (a - b).abs() <= a.abs() * 2f32.powi(-11) + 2f32.powi(-25),
+                "{name}"
+            );
+        }
+    }
+    let (header, data) = split(&f16_bytes);
+    let (_, f32_data) = split(&f32_bytes);
+    assert_eq!(2 * data.len(), f32_data.len());
+    assert_eq!(header["stages.0.0.weight"]["dtype"], "F16");
+    assert_eq!(header["head.fc.bias"]["dtype"], "F16");
+    assert!(!header.contains_key("stages.0.0.weight_scale"));
+
+    // A weight past the f16 range is refused when writing.
+    let mut big = tensors.clone();
+    big.get_mut("exits.1.fc.weight").unwrap().values[3] = 1.0e5;
+    let e = write_model(f16_card(), &big).unwrap_err();
+    assert!(
+        e.to_string()
+            .contains("tensor 'exits.1.fc.weight' holds 100000, which f16 cannot represent"),
+        "{e}"
+    );
+    // An F32 tensor in an f16 file is refused.
+    assert!(error_with_f32_tensor(&header, &data, "stages.1.0.bias")
+        .contains("'stages.1.0.bias' has dtype F32 but this file's precision needs F16"));
+}
+
+/// f16 compute (burn's CPU backend supports it, as a `shader-f16` WebGPU adapter does): logits
+/// stay within a stated bound of the f32 compute of the same f16 weights.
+#[test]
+fn f16_compute_stays_close_to_f32_compute() {
+    use burn::tensor::FloatDType;
+    use fairscreen_core::infer::LoadedModel;
+    let tensors = folded_model(25).named_tensors().unwrap();
+    let bytes = write_model(f16_card(), &tensors).unwrap();
+    let device = burn::prelude::Device::flex();
+    let wide = LoadedModel::from_bytes(&bytes, &device).unwrap();
+    let half = LoadedModel::from_bytes_in(&bytes, &device, FloatDType::F16).unwrap();
+    assert_eq!(wide.compute_dtype(), FloatDType::F32);
+    assert_eq!(half.compute_dtype(), FloatDType::F16);
+    let x = inputs(4, config().input_size);
+    let (a, b) = (wide.logits(&x).unwrap(), half.logits(&x).unwrap());
+    let a: Vec<f32> = a.exits.concat();
+    let b: Vec<f32> = b.exits.concat();
+    let worst = a
+        .iter()
+        .zip(&b)
+        .map(|(p, q)| (p - q).abs())
+        .fold(0.0f32, f32::max);
+    let scale = a.iter().map(|v| v.abs()).fold(0.0f32, f32::max);
+    println!("random model: max |Δ logit| f16 vs f32 compute = {worst:e} (logits up to {scale:e})");
+    assert!(
+        worst > 0.0,
+        "f16 compute gave bit-identical logits: it did not run in f16"
+    );
+    assert!(worst <= 0.01 * scale.max(1e-3), "{worst} vs {scale}");
 }

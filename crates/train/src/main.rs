@@ -55,7 +55,7 @@ enum Command {
     Audit(audit::AuditArgs),
     /// Reproduce a paper's experiments on SynthDerm and write the results (`fme`, `scp`).
     Reproduce(reproduce::ReproduceArgs),
-    /// Write int8 twins of the f32 models (per-channel weights) and the f32 vs int8 report.
+    /// Write int8 and f16 twins of the f32 models and the f32 vs twin report.
     Quantize(quantize::QuantizeArgs),
     /// Write a model as ONNX (opset 13, every exit an output) for other runtimes.
     ExportOnnx(ExportOnnxArgs),
@@ -63,7 +63,7 @@ enum Command {
 
 #[derive(clap::Args)]
 struct ExportOnnxArgs {
-    /// Model file (an int8 file exports its dequantized f32 weights).
+    /// Model file (an int8 or f16 file exports its weights as f32).
     #[arg(long, default_value = "www/models/tiny-fair-me.safetensors")]
     model: PathBuf,
     /// ONNX file to write.
@@ -78,7 +78,7 @@ fn cmd_export_onnx(a: ExportOnnxArgs) -> Result<()> {
     .with_context(|| a.model.display().to_string())?;
     if file.card.quantization != fairscreen_core::quant::F32 {
         eprintln!(
-            "note: {} is {}; the ONNX file holds its dequantized f32 weights",
+            "note: {} is {}; the ONNX file holds its weights as f32",
             a.model.display(),
             file.card.quantization
         );

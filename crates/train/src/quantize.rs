@@ -1,29 +1,32 @@
-//! `fairscreen-train quantize`: int8 twins of the f32 models of a models directory (symmetric
-//! per-output-channel weights, f32 scales and biases), their cards re-measured on validation, and
-//! the report that puts f32 and int8 side by side — file size, accuracy and per-group fairness on
-//! the bundled evaluation subset and the SynthDerm test split, and how far the logits move.
+//! `fairscreen-train quantize`: int8 twins (symmetric per-output-channel weights, f32 scales and
+//! biases) and f16 twins of the f32 models of a models directory, their cards re-measured on
+//! validation, and the report that puts f32 and each twin side by side — file size, accuracy and
+//! per-group fairness on the bundled evaluation subset and the SynthDerm test split, and how far
+//! the logits move.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
+use burn::tensor::FloatDType;
 use fairscreen_core::bundle::read_eval_bundle;
 use fairscreen_core::exit_analysis::{exit_points, skin_groups, OperatingPoint};
 use fairscreen_core::format::{read_model, write_model, AssetIndex, ModelCard};
 use fairscreen_core::preprocess::to_input;
-use fairscreen_core::quant::{F32, INT8_PER_CHANNEL};
+use fairscreen_core::quant::{F16, F32, INT8_PER_CHANNEL};
 use fairscreen_synth::SynthConfig;
 use serde::{Deserialize, Serialize};
 
 use crate::reproduce::{generate, machine, utc_now, TEST_SEED};
-use crate::scp::{insert_point_metrics, operating_point, HostModel};
+use crate::scp::{insert_point_metrics, point_of_logits, HostModel};
 use crate::train::{self, Dataset};
 
 /// `quantize` arguments.
 #[derive(clap::Args)]
 pub struct QuantizeArgs {
-    /// Models directory with `index.json`; every f32 model in it gets an int8 twin `<name>-int8`.
+    /// Models directory with `index.json`; every f32 model in it gets an int8 twin `<name>-int8`
+    /// and an f16 twin `<name>-f16`.
     #[arg(long, default_value = "www/models")]
     models_dir: PathBuf,
     /// The evaluation bundle for the report.
@@ -46,7 +49,51 @@ pub struct QuantizeArgs {
     seed: u64,
 }
 
-/// f32 vs int8 on one split.
+/// A reduced-precision twin of an f32 model.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Twin {
+    /// Per-channel int8 weights, dequantized to f32 at load.
+    Int8,
+    /// f16 tensors, computed in f16 (as on a WebGPU adapter with `shader-f16`).
+    F16,
+}
+
+impl Twin {
+    /// Both twins, in the report's order.
+    pub const ALL: [Twin; 2] = [Twin::Int8, Twin::F16];
+
+    /// Name suffix and short label (`int8`, `f16`).
+    pub fn label(self) -> &'static str {
+        match self {
+            Twin::Int8 => "int8",
+            Twin::F16 => "f16",
+        }
+    }
+
+    /// The card's `quantization` value.
+    fn quantization(self) -> &'static str {
+        match self {
+            Twin::Int8 => INT8_PER_CHANNEL,
+            Twin::F16 => F16,
+        }
+    }
+
+    /// Precision the twin is evaluated in (f16 files: the f16-compute path, the one that moves
+    /// further from f32; elsewhere they are widened to f32).
+    fn compute(self) -> FloatDType {
+        match self {
+            Twin::Int8 => FloatDType::F32,
+            Twin::F16 => FloatDType::F16,
+        }
+    }
+
+    /// `<name>-<label>`.
+    fn name_of(self, name: &str) -> String {
+        format!("{name}-{}", self.label())
+    }
+}
+
+/// f32 vs one twin on one split.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct SplitComparison {
     /// Split name.
@@ -55,25 +102,33 @@ pub struct SplitComparison {
     pub images: usize,
     /// The f32 model's operating point.
     pub f32: OperatingPoint,
-    /// The int8 model's.
-    pub int8: OperatingPoint,
+    /// The twin's.
+    pub twin: OperatingPoint,
     /// Largest |Δ logit| over every image and exit.
     pub max_logit_diff: f64,
     /// Share of images whose policy prediction differs.
     pub changed_predictions: f64,
+    /// f16 twins: largest |Δ logit| when the f16 weights are widened and computed in f32 (the
+    /// CPU backend and WebGPU adapters without `shader-f16`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub widened_max_logit_diff: Option<f64>,
 }
 
-/// One model and its int8 twin.
+/// One model and one of its twins.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct ModelComparison {
     /// f32 name.
     pub model: String,
-    /// int8 name.
-    pub int8_model: String,
+    /// `int8` or `f16`.
+    pub precision: String,
+    /// Twin name.
+    pub twin_model: String,
+    /// Precision the twin was evaluated in (`F32` or `F16`).
+    pub compute: String,
     /// f32 file bytes.
     pub f32_bytes: usize,
-    /// int8 file bytes.
-    pub int8_bytes: usize,
+    /// Twin file bytes.
+    pub twin_bytes: usize,
     /// Judged by the early-exit policy at θ (multi-exit) or the final head.
     pub multi_exit: bool,
     /// θ.
@@ -95,7 +150,7 @@ pub struct QuantReport {
     pub wall_seconds: f64,
     /// Goals checked.
     pub goals: String,
-    /// Per model.
+    /// Per model and twin.
     pub models: Vec<ModelComparison>,
 }
 
@@ -123,62 +178,80 @@ fn bundle_dataset(path: &Path, card: &ModelCard) -> Result<Dataset> {
     })
 }
 
-fn compare(
-    name: &str,
-    card: &ModelCard,
-    a: &HostModel,
-    b: &HostModel,
-    d: &Dataset,
-) -> Result<SplitComparison> {
-    let err = anyhow::Error::msg;
-    let me = multi_exit(card);
-    let theta = card.default_theta;
-    let f32p = operating_point(a, me, theta, &d.inputs, &d.labels, &d.groups).map_err(err)?;
-    let int8p = operating_point(b, me, theta, &d.inputs, &d.labels, &d.groups).map_err(err)?;
-    let la = train::predict_with_features(&a.module().map_err(err)?, &a.config, &d.inputs).logits;
-    let lb = train::predict_with_features(&b.module().map_err(err)?, &b.config, &d.inputs).logits;
+/// Per-sample exit logits of `model` computed in `dtype` on the CPU backend.
+fn logits_in(model: &HostModel, dtype: FloatDType, inputs: &[Vec<f32>]) -> Result<Logits> {
+    let module = model.module_in(dtype).map_err(anyhow::Error::msg)?;
+    Ok(train::predict_with_features(&module, &model.config, inputs).logits)
+}
+
+/// Per-sample exit logits.
+type Logits = Vec<Vec<Vec<f32>>>;
+
+fn max_diff(a: &Logits, b: &Logits) -> f64 {
     let mut worst = 0.0f64;
-    let mut changed = 0usize;
-    for (x, y) in la.iter().zip(&lb) {
+    for (x, y) in a.iter().zip(b) {
         for (ex, ey) in x.iter().zip(y) {
             for (p, q) in ex.iter().zip(ey) {
                 worst = worst.max(f64::from((p - q).abs()));
             }
         }
-        let pa = fairscreen_core::exit_policy(x, if me { theta } else { f32::INFINITY });
-        let pb = fairscreen_core::exit_policy(y, if me { theta } else { f32::INFINITY });
-        changed += usize::from(pa.class != pb.class);
     }
+    worst
+}
+
+fn compare(
+    name: &str,
+    card: &ModelCard,
+    twin: Twin,
+    a: &HostModel,
+    b: &HostModel,
+    d: &Dataset,
+) -> Result<SplitComparison> {
+    let me = multi_exit(card);
+    let theta = card.default_theta;
+    let la = logits_in(a, FloatDType::F32, &d.inputs)?;
+    let lb = logits_in(b, twin.compute(), &d.inputs)?;
+    let point = |l: &Logits| point_of_logits(&a.config, l, me, theta, &d.labels, &d.groups);
+    let widened_max_logit_diff = match twin {
+        Twin::F16 => Some(max_diff(&la, &logits_in(b, FloatDType::F32, &d.inputs)?)),
+        Twin::Int8 => None,
+    };
+    let changed = la
+        .iter()
+        .zip(&lb)
+        .filter(|(x, y)| {
+            let t = if me { theta } else { f32::INFINITY };
+            fairscreen_core::exit_policy(x, t).class != fairscreen_core::exit_policy(y, t).class
+        })
+        .count();
     Ok(SplitComparison {
         split: name.into(),
         images: d.labels.len(),
-        f32: f32p,
-        int8: int8p,
-        max_logit_diff: worst,
+        f32: point(&la),
+        twin: point(&lb),
+        max_logit_diff: max_diff(&la, &lb),
         changed_predictions: changed as f64 / d.labels.len().max(1) as f64,
+        widened_max_logit_diff,
     })
 }
 
-/// The card metrics every int8 model carries, measured on validation with the int8 weights.
-fn int8_metrics(
+/// The card metrics every twin carries, measured on validation in the twin's compute precision.
+fn twin_metrics(
     card: &ModelCard,
+    twin: Twin,
     model: &HostModel,
     val: &Dataset,
     base_point: Option<&OperatingPoint>,
 ) -> Result<(BTreeMap<String, f64>, OperatingPoint)> {
-    let err = anyhow::Error::msg;
-    let point = operating_point(
-        model,
+    let logits = logits_in(model, twin.compute(), &val.inputs)?;
+    let point = point_of_logits(
+        &model.config,
+        &logits,
         multi_exit(card),
         card.default_theta,
-        &val.inputs,
         &val.labels,
         &val.groups,
-    )
-    .map_err(err)?;
-    let logits =
-        train::predict_with_features(&model.module().map_err(err)?, &model.config, &val.inputs)
-            .logits;
+    );
     let mut m = BTreeMap::new();
     for (e, p) in exit_points(&model.config, &logits, &val.labels, &val.groups)
         .iter()
@@ -220,7 +293,7 @@ pub fn cmd_quantize(a: QuantizeArgs) -> Result<()> {
     if sources.is_empty() {
         bail!("{} lists no f32 model to quantize", index_path.display());
     }
-    // Unpruned models first, so a pruned model's int8 base is measured before it.
+    // Unpruned models first, so a pruned model's twin base is measured before it.
     sources.sort_by_key(|(_, f)| f.card.pruning.is_some());
     let config0 = sources[0].1.card.clone();
     let val = generate(
@@ -233,68 +306,63 @@ pub fn cmd_quantize(a: QuantizeArgs) -> Result<()> {
     let subset = bundle_dataset(&a.data, &config0)?;
     let mut points: BTreeMap<String, OperatingPoint> = BTreeMap::new();
     let mut report = Vec::new();
-    for (entry, file) in &sources {
-        let f32_model = HostModel {
-            config: file.card.config.clone(),
-            tensors: file.tensors.clone(),
-        };
-        let int8_name = format!("{}-int8", entry.name);
-        let mut card = file.card.clone();
-        card.name = int8_name.clone();
-        card.quantization = INT8_PER_CHANNEL.into();
-        card.quantized_from = Some(entry.name.clone());
-        if let Some(p) = &mut card.pruning {
-            p.base = format!("{}-int8", p.base);
+    for twin in Twin::ALL {
+        for (entry, file) in &sources {
+            let f32_model = HostModel {
+                config: file.card.config.clone(),
+                tensors: file.tensors.clone(),
+            };
+            let twin_name = twin.name_of(&entry.name);
+            let mut card = file.card.clone();
+            card.name = twin_name.clone();
+            card.quantization = twin.quantization().into();
+            card.quantized_from = Some(entry.name.clone());
+            if let Some(p) = &mut card.pruning {
+                p.base = twin.name_of(&p.base);
+            }
+            let bytes = write_model(card.clone(), &file.tensors)?;
+            let reread = read_model(&bytes).map_err(|e| anyhow::anyhow!("{twin_name}: {e}"))?;
+            let twin_model = HostModel {
+                config: reread.card.config.clone(),
+                tensors: reread.tensors,
+            };
+            let base_point = card.pruning.as_ref().and_then(|p| points.get(&p.base));
+            let (metrics, point) = twin_metrics(&card, twin, &twin_model, &val, base_point)?;
+            points.insert(twin_name.clone(), point);
+            card.metrics = metrics;
+            let written = crate::write_model_asset(card.clone(), &file.tensors, &a.models_dir)?;
+            let mut splits = Vec::new();
+            for (split, data) in [
+                ("bundled evaluation subset", &subset),
+                ("SynthDerm test split", &test),
+            ] {
+                splits.push(compare(split, &card, twin, &f32_model, &twin_model, data)?);
+            }
+            for s in &splits {
+                println!(
+                    "{twin_name} on the {}: accuracy {:.4} → {:.4}, EOdd {:.4} → {:.4}, max |Δ logit| {:.2e}, {:.2} % predictions changed",
+                    s.split,
+                    s.f32.accuracy,
+                    s.twin.accuracy,
+                    s.f32.eodds_abs,
+                    s.twin.eodds_abs,
+                    s.max_logit_diff,
+                    100.0 * s.changed_predictions
+                );
+            }
+            report.push(ModelComparison {
+                model: entry.name.clone(),
+                precision: twin.label().into(),
+                twin_model: twin_name,
+                compute: format!("{:?}", twin.compute()),
+                f32_bytes: entry.bytes,
+                twin_bytes: written.bytes,
+                multi_exit: multi_exit(&card),
+                theta: card.default_theta,
+                splits,
+            });
+            index.upsert(written);
         }
-        let bytes = write_model(card.clone(), &file.tensors)?;
-        let reread = read_model(&bytes).map_err(|e| anyhow::anyhow!("{int8_name}: {e}"))?;
-        let int8_model = HostModel {
-            config: reread.card.config.clone(),
-            tensors: reread.tensors,
-        };
-        let base_point = card.pruning.as_ref().and_then(|p| points.get(&p.base));
-        let (metrics, point) = int8_metrics(&card, &int8_model, &val, base_point)?;
-        points.insert(int8_name.clone(), point);
-        card.metrics = metrics;
-        let entry8 = crate::write_model_asset(card.clone(), &file.tensors, &a.models_dir)?;
-        let splits = vec![
-            compare(
-                "bundled evaluation subset",
-                &card,
-                &f32_model,
-                &int8_model,
-                &subset,
-            )?,
-            compare(
-                "SynthDerm test split",
-                &card,
-                &f32_model,
-                &int8_model,
-                &test,
-            )?,
-        ];
-        for s in &splits {
-            println!(
-                "{int8_name} on the {}: accuracy {:.4} → {:.4}, EOdd {:.4} → {:.4}, max |Δ logit| {:.2e}, {:.2} % predictions changed",
-                s.split,
-                s.f32.accuracy,
-                s.int8.accuracy,
-                s.f32.eodds_abs,
-                s.int8.eodds_abs,
-                s.max_logit_diff,
-                100.0 * s.changed_predictions
-            );
-        }
-        report.push(ModelComparison {
-            model: entry.name.clone(),
-            int8_model: int8_name,
-            f32_bytes: entry.bytes,
-            int8_bytes: entry8.bytes,
-            multi_exit: multi_exit(&card),
-            theta: card.default_theta,
-            splits,
-        });
-        index.upsert(entry8);
     }
     if !index.assets.iter().any(|e| e.name == a.default) {
         bail!("--default {} is not in the index", a.default);
@@ -306,58 +374,84 @@ pub fn cmd_quantize(a: QuantizeArgs) -> Result<()> {
         machine: machine(),
         finished: utc_now(),
         wall_seconds: start.elapsed().as_secs_f64(),
-        goals: "int8 file ≤ 27 % of the f32 file; |Δ accuracy| ≤ 0.5 pp and |Δ EOdd| ≤ 0.01 on the bundled subset and the test split".into(),
+        goals: format!(
+            "int8 file ≤ {:.0} % and f16 file ≤ {:.0} % of the f32 file; |Δ accuracy| ≤ 0.5 pp and |Δ EOdd| ≤ 0.01 on the bundled subset and the test split",
+            100.0 * size_goal(Twin::Int8),
+            100.0 * size_goal(Twin::F16)
+        ),
         models: report,
     };
     std::fs::create_dir_all(&a.out)?;
     std::fs::write(a.out.join("results.json"), serde_json::to_vec_pretty(&out)?)?;
     std::fs::write(a.out.join("results.md"), markdown(&out))?;
     println!(
-        "wrote {} int8 models and {}",
-        out.models.len(),
+        "wrote {} int8 and {} f16 models and {}",
+        sources.len(),
+        sources.len(),
         a.out.display()
     );
     Ok(())
 }
 
+/// Largest twin/f32 file-size ratio accepted (int8: the issue's 27 %; f16: half plus headers).
+fn size_goal(twin: Twin) -> f64 {
+    match twin {
+        Twin::Int8 => 0.27,
+        Twin::F16 => 0.51,
+    }
+}
+
 fn markdown(r: &QuantReport) -> String {
     let mut s = format!(
-        "# int8 vs f32\n\n- Command: `{}`\n- Scheme: BN folded into the convs at export, then symmetric per-output-channel int8 \
-         for every conv and linear weight (scale = max |w| / 127), f32 scales and biases; dequantized to f32 at load\n\
-         - Operating point: the early-exit policy at the model's θ (multi-exit models), the final head otherwise; EOdd is the \
-         FME code's `_abs` form between Fitzpatrick I–III and IV–VI\n- Goals: {}\n- Machine: {}; wall time {:.1} min; finished {}\n\n",
+        "# int8 and f16 vs f32\n\n- Command: `{}`\n- Schemes: BN folded into the convs at export; **int8**: symmetric \
+         per-output-channel int8 for every conv and linear weight (scale = max |w| / 127), f32 scales and biases, dequantized \
+         to f32 at load and computed in f32; **f16**: every tensor stored as IEEE half (round to nearest even), evaluated \
+         here computing in f16 on burn's CPU backend (what a WebGPU adapter with `shader-f16` runs; without it the app widens \
+         the weights to f32 — the \"widened\" column)\n- Operating point: the early-exit policy at the model's θ (multi-exit \
+         models), the final head otherwise; EOdd is the FME code's `_abs` form between Fitzpatrick I–III and IV–VI\n\
+         - Goals: {}\n- Machine: {}; wall time {:.1} min; finished {}\n\n",
         r.command,
         r.goals,
         r.machine,
         r.wall_seconds / 60.0,
         r.finished
     );
-    s.push_str("| model | file f32 → int8 | ratio | split | accuracy f32 → int8 | Δ pp | EOdd f32 → int8 | Δ | acc. I–III f32 → int8 | acc. IV–VI f32 → int8 | max \\|Δ logit\\| | predictions changed | goals |\n");
-    s.push_str("|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+    s.push_str("| model | twin | file f32 → twin | ratio | split | accuracy f32 → twin | Δ pp | EOdd f32 → twin | Δ | acc. I–III f32 → twin | acc. IV–VI f32 → twin | max \\|Δ logit\\| | widened f16 max \\|Δ logit\\| | predictions changed | goals |\n");
+    s.push_str("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
     for m in &r.models {
-        let ratio = m.int8_bytes as f64 / m.f32_bytes as f64;
+        let ratio = m.twin_bytes as f64 / m.f32_bytes as f64;
+        let goal = if m.precision == "f16" {
+            size_goal(Twin::F16)
+        } else {
+            size_goal(Twin::Int8)
+        };
         for sp in &m.splits {
-            let dacc = 100.0 * (sp.int8.accuracy - sp.f32.accuracy);
-            let deo = sp.int8.eodds_abs - sp.f32.eodds_abs;
-            let met = ratio <= 0.27 && dacc.abs() <= 0.5 && deo.abs() <= 0.01;
+            let dacc = 100.0 * (sp.twin.accuracy - sp.f32.accuracy);
+            let deo = sp.twin.eodds_abs - sp.f32.eodds_abs;
+            let met = ratio <= goal && dacc.abs() <= 0.5 && deo.abs() <= 0.01;
             s.push_str(&format!(
-                "| {} | {} → {} B | {:.1} % | {} | {:.4} → {:.4} | {:+.2} | {:.4} → {:.4} | {:+.4} | {:.3} → {:.3} | {:.3} → {:.3} | {:.2e} | {:.2} % | {} |\n",
+                "| {} | {} ({} compute) | {} → {} B | {:.1} % | {} | {:.4} → {:.4} | {:+.2} | {:.4} → {:.4} | {:+.4} | {:.3} → {:.3} | {:.3} → {:.3} | {:.2e} | {} | {:.2} % | {} |\n",
                 m.model,
+                m.precision,
+                m.compute.to_lowercase(),
                 m.f32_bytes,
-                m.int8_bytes,
+                m.twin_bytes,
                 100.0 * ratio,
                 sp.split,
                 sp.f32.accuracy,
-                sp.int8.accuracy,
+                sp.twin.accuracy,
                 dacc,
                 sp.f32.eodds_abs,
-                sp.int8.eodds_abs,
+                sp.twin.eodds_abs,
                 deo,
                 sp.f32.group_accuracy[0],
-                sp.int8.group_accuracy[0],
+                sp.twin.group_accuracy[0],
                 sp.f32.group_accuracy[1],
-                sp.int8.group_accuracy[1],
+                sp.twin.group_accuracy[1],
                 sp.max_logit_diff,
+                sp.widened_max_logit_diff
+                    .map(|d| format!("{d:.2e}"))
+                    .unwrap_or_else(|| "—".into()),
                 100.0 * sp.changed_predictions,
                 if met { "met" } else { "MISSED" }
             ));

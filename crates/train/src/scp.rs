@@ -47,10 +47,16 @@ pub struct HostModel {
 impl HostModel {
     /// The burn module on the CPU backend.
     pub fn module(&self) -> Result<MultiExitCnn, String> {
-        MultiExitCnn::from_named_tensors(
+        self.module_in(burn::tensor::FloatDType::F32)
+    }
+
+    /// The burn module on the CPU backend, computing in `dtype` (f32 or f16).
+    pub fn module_in(&self, dtype: burn::tensor::FloatDType) -> Result<MultiExitCnn, String> {
+        MultiExitCnn::from_named_tensors_as(
             &self.config,
             &self.tensors,
             &burn::prelude::Device::flex(),
+            dtype,
         )
     }
 }
@@ -275,13 +281,32 @@ pub fn operating_point(
 ) -> Result<OperatingPoint, String> {
     let module = model.module()?;
     let logits = train::predict_with_features(&module, &model.config, inputs).logits;
-    Ok(if multi_exit {
-        policy_point(&model.config, &logits, labels, groups, theta)
+    Ok(point_of_logits(
+        &model.config,
+        &logits,
+        multi_exit,
+        theta,
+        labels,
+        groups,
+    ))
+}
+
+/// The operating point of per-sample exit logits (see [`operating_point`]).
+pub fn point_of_logits(
+    config: &ModelConfig,
+    logits: &[Vec<Vec<f32>>],
+    multi_exit: bool,
+    theta: f32,
+    labels: &[usize],
+    groups: &[usize],
+) -> OperatingPoint {
+    if multi_exit {
+        policy_point(config, logits, labels, groups, theta)
     } else {
-        exit_points(&model.config, &logits, labels, groups)
+        exit_points(config, logits, labels, groups)
             .pop()
             .expect("final exit")
-    })
+    }
 }
 
 /// Size and compute of the shipped (removed) form of a model.
