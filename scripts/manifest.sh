@@ -2,10 +2,18 @@
 # Trunk post-build hook (also usable by hand: scripts/manifest.sh dist): writes manifest.json in
 # the build directory, listing every file of the site (path, bytes, sha256) — the wasm and JS that
 # Trunk just produced, the models and the evaluation subset. The app verifies every model and the
-# evaluation subset against it before use.
+# evaluation subset against it before use; the service worker caches the site from it.
 set -euo pipefail
 dir="${TRUNK_STAGING_DIR:-${1:?usage: scripts/manifest.sh <site dir>}}"
 cd "$dir"
+# sw.js (the offline service worker) names its cache after the build: stamp it with a hash of
+# every other file, so a new build installs a new cache.
+if [ -f sw.js ]; then
+  build=$(find . -type f ! -name manifest.json ! -name sw.js -printf '%P\n' | LC_ALL=C sort \
+    | xargs -d '\n' sha256sum | sha256sum | cut -c1-16)
+  sed -i "s/^const BUILD = \"[^\"]*\";/const BUILD = \"$build\";/" sw.js
+  grep -q "^const BUILD = \"$build\";" sw.js || { echo "[manifest] could not stamp sw.js" >&2; exit 1; }
+fi
 entries=()
 while IFS= read -r f; do
   bytes=$(stat -c %s "$f")

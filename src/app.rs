@@ -17,7 +17,7 @@ use leptos::task::spawn_local;
 
 use crate::components::{
     BackendBadge, Comparison, Dashboard, DataCardView, ErrorBanner, ExitStrip, ModelCardView,
-    ModelPicker, Prediction, PruningLevels, UploadZone,
+    ModelPicker, OfflineBadge, Prediction, PruningLevels, UploadZone,
 };
 use crate::runtime::{self, BackendInfo};
 
@@ -207,6 +207,17 @@ pub struct ComparisonRow {
     pub audit_ms: Option<f64>,
 }
 
+/// Whether the offline service worker has stored the site on this device.
+#[derive(Clone, Debug, PartialEq)]
+pub enum OfflineStatus {
+    /// Registering and caching.
+    Pending,
+    /// The app, the default model and the evaluation subset work without a network.
+    Ready,
+    /// Not available, and why.
+    Unavailable(String),
+}
+
 /// Shared reactive state, provided as context.
 #[derive(Clone, Copy)]
 pub struct AppState {
@@ -257,6 +268,8 @@ pub struct AppState {
     pub audit_ms: RwSignal<BTreeMap<String, f64>>,
     /// What the loaded model's weights are and what precision it computes in, in words.
     pub precision: RwSignal<String>,
+    /// Whether the site is stored for offline use.
+    pub offline: RwSignal<OfflineStatus>,
 }
 
 impl AppState {
@@ -285,6 +298,7 @@ impl AppState {
             audit_runs: RwSignal::new(0),
             audit_ms: RwSignal::new(BTreeMap::new()),
             precision: RwSignal::new(String::new()),
+            offline: RwSignal::new(OfflineStatus::Pending),
         }
     }
 
@@ -696,6 +710,16 @@ impl AppState {
     }
 
     async fn start(self) {
+        spawn_local(async move {
+            self.offline
+                .set(match runtime::register_offline_worker().await {
+                    Ok(()) => OfflineStatus::Ready,
+                    Err(e) => {
+                        log::warn!("offline use unavailable: {e}");
+                        OfflineStatus::Unavailable(e)
+                    }
+                });
+        });
         self.status
             .set(Status::Loading("choosing a backend".into()));
         let (device, info) = runtime::pick_backend().await;
@@ -799,6 +823,7 @@ pub fn App() -> impl IntoView {
             <ErrorBanner />
             <section class="panel">
                 <BackendBadge />
+                <OfflineBadge />
                 <p id="status" data-state=move || state.status.get().state()>{status_text}</p>
                 <ModelPicker />
                 <UploadZone />

@@ -7,7 +7,7 @@ use leptos::prelude::*;
 
 use crate::app::{
     audit_options, AppState, AuditStatus, ComparisonRow, EvalStatus, ExitChartData, ModelChoice,
-    PruningFamily, PruningLevel, Status,
+    OfflineStatus, PruningFamily, PruningLevel, Status,
 };
 use fairscreen_core::metrics::FairnessReport;
 
@@ -199,6 +199,25 @@ pub fn BackendBadge() -> impl IntoView {
             <span class="note">{move || note().unwrap_or_default()}</span>
         </p>
     }
+}
+
+/// Whether the site works offline (`#offline`): stored by the service worker, or why not.
+#[component]
+pub fn OfflineBadge() -> impl IntoView {
+    let s = state();
+    let data_state = move || match s.offline.get() {
+        OfflineStatus::Pending => "pending",
+        OfflineStatus::Ready => "ready",
+        OfflineStatus::Unavailable(_) => "unavailable",
+    };
+    let text = move || {
+        match s.offline.get() {
+        OfflineStatus::Pending => "Offline use: storing the app on this device…".to_string(),
+        OfflineStatus::Ready => "Offline use: ready. The app, the default model and the evaluation subset are stored on this device; other models are stored once loaded.".to_string(),
+        OfflineStatus::Unavailable(why) => format!("Offline use: unavailable ({why})."),
+    }
+    };
+    view! { <p id="offline" data-state=data_state class="note">{text}</p> }
 }
 
 /// File picker and drop zone; also the θ slider.

@@ -151,10 +151,49 @@ pub async fn pick_backend() -> (Device, BackendInfo) {
     }
 }
 
+/// Registers the offline service worker (`sw.js`) and resolves once it is active, i.e. once it
+/// has cached the app, the default model and the evaluation subset (its install fails otherwise).
+pub async fn register_offline_worker() -> Result<(), String> {
+    let navigator: JsValue = web_sys::window().ok_or("no window")?.navigator().into();
+    let container = Reflect::get(&navigator, &"serviceWorker".into()).map_err(js_err)?;
+    if container.is_undefined() || container.is_null() {
+        return Err(
+            "this browser offers no service workers here (they need https or localhost)".into(),
+        );
+    }
+    let register = Reflect::get(&container, &"register".into()).map_err(js_err)?;
+    let promise = register
+        .dyn_ref::<js_sys::Function>()
+        .ok_or("serviceWorker.register is not a function")?
+        .call1(&container, &"sw.js".into())
+        .map_err(js_err)?;
+    JsFuture::from(js_sys::Promise::from(promise))
+        .await
+        .map_err(|e| {
+            format!(
+                "the offline service worker could not be registered: {}",
+                js_err(e)
+            )
+        })?;
+    let ready = Reflect::get(&container, &"ready".into()).map_err(js_err)?;
+    JsFuture::from(js_sys::Promise::from(ready))
+        .await
+        .map_err(|e| format!("the offline service worker did not start: {}", js_err(e)))?;
+    Ok(())
+}
+
 /// Starts a same-origin fetch; a clear error for network and HTTP failures.
 async fn fetch_response(url: &str) -> Result<web_sys::Response, String> {
+    fetch_response_with(url, &web_sys::RequestInit::new()).await
+}
+
+/// As [`fetch_response`], with request options.
+async fn fetch_response_with(
+    url: &str,
+    init: &web_sys::RequestInit,
+) -> Result<web_sys::Response, String> {
     let window = web_sys::window().ok_or("no window")?;
-    let resp = JsFuture::from(window.fetch_with_str(url))
+    let resp = JsFuture::from(window.fetch_with_str_and_init(url, init))
         .await
         .map_err(|e| format!("could not fetch {url}: {}", js_err(e)))?;
     let resp: web_sys::Response = resp
@@ -324,7 +363,12 @@ pub async fn load_model(
 /// download is cancelled there). For describing models in the picker; not verified until loaded.
 pub async fn peek_model_card(entry: &AssetEntry) -> Result<ModelCard, String> {
     let url = format!("models/{}", entry.file);
-    let resp = fetch_response(&url).await?;
+    // Marked as a peek, so the offline service worker does not cache the cut-off download.
+    let init = web_sys::RequestInit::new();
+    let headers = js_sys::Object::new();
+    Reflect::set(&headers, &"X-FairScreen-Peek".into(), &"1".into()).map_err(js_err)?;
+    init.set_headers(&headers);
+    let resp = fetch_response_with(&url, &init).await?;
     let body = resp
         .body()
         .ok_or_else(|| format!("{url}: the response has no body"))?;

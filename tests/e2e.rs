@@ -75,14 +75,7 @@ fn open_app(webgpu: bool) -> (Session, StaticServer) {
     let server = StaticServer::start(dist());
     let s = Session::new(webgpu);
     s.goto(&server.url);
-    let state = s.wait_for(
-        "the page to load the model",
-        Duration::from_secs(240),
-        |s| {
-            let st = s.attr("#status", "data-state")?;
-            (st == "ready" || st == "error").then_some(st)
-        },
-    );
+    let state = wait_loaded(&s);
     assert_eq!(
         state,
         "ready",
@@ -91,6 +84,18 @@ fn open_app(webgpu: bool) -> (Session, StaticServer) {
         s.browser_log()
     );
     (s, server)
+}
+
+/// Waits until the page has loaded its model (`ready`) or failed (`error`); the state.
+fn wait_loaded(s: &Session) -> String {
+    s.wait_for(
+        "the page to load the model",
+        Duration::from_secs(240),
+        |s| {
+            let st = s.attr("#status", "data-state")?;
+            (st == "ready" || st == "error").then_some(st)
+        },
+    )
 }
 
 fn runs(s: &Session) -> u32 {
@@ -940,6 +945,56 @@ fn a_damaged_model_in_the_picker_is_refused_and_the_previous_one_stays() {
     let last = fixtures.last().unwrap();
     let (page, _, _, _) = classify_in_page(&s, last);
     assert!(max_abs_diff(&page, &native_logits(&model, last)) <= 1e-4);
+}
+
+/// After one visit the site works offline: with the server closing every connection, a reload
+/// loads the app from the service worker's cache, screens a photo as the native model does and
+/// loads the evaluation subset; a model that was never loaded is refused with a message and the
+/// loaded one stays.
+#[test]
+fn the_site_works_offline_after_one_visit() {
+    let _guard = BROWSER.lock().unwrap_or_else(|e| e.into_inner());
+    let index = model_index();
+    let (s, server) = open_app(false);
+    let offline = s.wait_for(
+        "the offline service worker",
+        Duration::from_secs(240),
+        |s| {
+            s.attr("#offline", "data-state")
+                .filter(|st| st != "pending")
+        },
+    );
+    assert_eq!(offline, "ready", "offline: {}", s.text("#offline"));
+    assert!(s.text("#offline").contains("stored on this device"));
+
+    server.set_down(true);
+    s.goto(&server.url);
+    let state = wait_loaded(&s);
+    assert_eq!(state, "ready", "offline page failed: {}", s.text("#error"));
+    assert!(
+        server.refused() > 0,
+        "the reload did not try the network first"
+    );
+    assert_eq!(s.attr("#offline", "data-state").as_deref(), Some("ready"));
+    let model = shipped_model();
+    let fixture = &fixtures()[0];
+    let (page, _, _, _) = classify_in_page(&s, fixture);
+    let diff = max_abs_diff(&page, &native_logits(&model, fixture));
+    assert!(diff <= 1e-4, "offline logits differ by {diff}");
+    assert_eq!(wait_eval(&s), "ready", "{}", s.text("#data-card"));
+    // A model never loaded online is not stored: refused with a message, the default stays.
+    let other = index
+        .assets
+        .iter()
+        .find(|e| e.name != index.default)
+        .unwrap();
+    choose_model(&s, &other.name);
+    let err = s.attr("#error", "data-error").unwrap();
+    assert!(
+        err.contains(&other.name) && err.contains("could not fetch"),
+        "error was: {err}"
+    );
+    assert_eq!(s.attr("#card", "data-name").unwrap(), model.card.name);
 }
 
 /// (b, c) After the audit, the per-exit chart's accuracy/EOdd of every exit and the policy's

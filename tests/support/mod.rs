@@ -5,6 +5,8 @@ use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
@@ -13,6 +15,10 @@ use serde_json::{json, Value};
 pub struct StaticServer {
     /// Base URL, e.g. `http://127.0.0.1:41234/`.
     pub url: String,
+    /// While true, every connection is closed unanswered (the network is down).
+    down: Arc<AtomicBool>,
+    /// Connections closed unanswered while down.
+    refused: Arc<AtomicUsize>,
 }
 
 fn mime(path: &Path) -> &'static str {
@@ -71,13 +77,31 @@ impl StaticServer {
     pub fn start(root: PathBuf) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind static server");
         let url = format!("http://{}/", listener.local_addr().unwrap());
+        let down = Arc::new(AtomicBool::new(false));
+        let refused = Arc::new(AtomicUsize::new(0));
+        let (is_down, count) = (down.clone(), refused.clone());
         std::thread::spawn(move || {
             for stream in listener.incoming().flatten() {
+                if is_down.load(Ordering::SeqCst) {
+                    count.fetch_add(1, Ordering::SeqCst);
+                    let _ = stream.shutdown(std::net::Shutdown::Both);
+                    continue;
+                }
                 let root = root.clone();
                 std::thread::spawn(move || serve_one(stream, &root));
             }
         });
-        Self { url }
+        Self { url, down, refused }
+    }
+
+    /// Takes the network down (every later connection is closed unanswered) or back up.
+    pub fn set_down(&self, down: bool) {
+        self.down.store(down, Ordering::SeqCst);
+    }
+
+    /// Connections closed unanswered so far.
+    pub fn refused(&self) -> usize {
+        self.refused.load(Ordering::SeqCst)
     }
 }
 
