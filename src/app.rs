@@ -3,12 +3,13 @@
 
 use std::collections::BTreeMap;
 use std::rc::Rc;
+use std::sync::Arc;
 
 use fairscreen_core::exit_analysis::{
     exit_points, parameter_count, policy_point, skin_groups, standalone_macs, OperatingPoint,
 };
 use fairscreen_core::format::AssetEntry;
-use fairscreen_core::infer::LoadedModel;
+use fairscreen_core::infer::{ExitMaps, LoadedModel};
 use fairscreen_core::metrics::{bundle_reports, FairnessReport, ReportOptions};
 use fairscreen_core::quant::precision_description;
 use fairscreen_core::{ComputeCost, DataCard, EvalBundle, ModelCard};
@@ -16,8 +17,8 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use crate::components::{
-    BackendBadge, Comparison, Dashboard, DataCardView, ErrorBanner, ExitStrip, ModelCardView,
-    ModelPicker, OfflineBadge, Prediction, PruningLevels, UploadZone,
+    BackendBadge, Comparison, Dashboard, DataCardView, ErrorBanner, ExitStrip, Heatmap,
+    ModelCardView, ModelPicker, OfflineBadge, Prediction, PruningLevels, UploadZone,
 };
 use crate::runtime::{self, BackendInfo};
 
@@ -109,13 +110,30 @@ pub fn audit_options() -> ReportOptions {
 /// Per sample, per exit, the logits of every class.
 pub type ExitLogits = Vec<Vec<Vec<f32>>>;
 
-/// The latest classified photo: its name and every exit's logits.
+/// The latest classified photo: its name, every exit's logits and maps, and the photo as the
+/// model saw it (for the heatmap).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Classified {
     /// Uploaded file name.
     pub file: String,
     /// Logits per exit, shallow to deep.
     pub logits: Vec<Vec<f32>>,
+    /// Pooled maps `[C, H, W]` per exit, shallow to deep.
+    pub maps: Arc<ExitMaps>,
+    /// The centre-cropped, resized photo.
+    pub image: Arc<image::RgbImage>,
+}
+
+impl Classified {
+    /// From a screened photo named `file`.
+    pub fn new(file: String, screened: runtime::Screened) -> Self {
+        Self {
+            file,
+            logits: screened.logits.sample(0),
+            maps: Arc::new(screened.maps),
+            image: Arc::new(screened.image),
+        }
+    }
 }
 
 /// An uploaded photo: file name and bytes.
@@ -551,10 +569,7 @@ impl AppState {
                     Some((file, bytes)) => Some(
                         runtime::classify(&model, &bytes)
                             .await
-                            .map(|l| Classified {
-                                file: file.clone(),
-                                logits: l.sample(0),
-                            })
+                            .map(|l| Classified::new(file.clone(), l))
                             .map_err(|e| format!("{file}: {e}")),
                     ),
                     None => None,
@@ -690,10 +705,7 @@ impl AppState {
             match outcome {
                 Ok((logits, bytes)) => {
                     self.photo.set_value(Some((name.clone(), Rc::new(bytes))));
-                    self.result.set(Some(Classified {
-                        file: name,
-                        logits: logits.sample(0),
-                    }));
+                    self.result.set(Some(Classified::new(name, logits)));
                     self.error.set(None);
                     self.runs.update(|r| *r += 1);
                     self.status.set(Status::Done);
@@ -829,6 +841,7 @@ pub fn App() -> impl IntoView {
                 <UploadZone />
             </section>
             <Prediction />
+            <Heatmap />
             <ExitStrip />
             <ModelCardView />
             <PruningLevels />

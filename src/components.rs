@@ -1,7 +1,10 @@
 //! View components: each renders a slice of [`AppState`]; none owns logic beyond formatting.
 
+use base64::Engine;
+use fairscreen_core::cam::{class_activation_map, heatmap_overlay, positive_unit, upsample};
 use fairscreen_core::exit::{argmax, exit_policy, softmax};
 use fairscreen_core::exit_analysis::parameter_count;
+use fairscreen_core::preprocess::encode_png;
 use fairscreen_core::{ComputeCost, DataCard, ModelCard};
 use leptos::prelude::*;
 
@@ -350,6 +353,69 @@ fn exit_label(exit: usize, final_head: bool) -> String {
         "the final head".into()
     } else {
         format!("exit {}", exit + 1)
+    }
+}
+
+/// Largest display side of the heatmap, in pixels.
+const HEATMAP_SCALE: u32 = 4;
+/// Opacity of the hottest heatmap pixel over the photo.
+const HEATMAP_ALPHA: f32 = 0.6;
+
+/// The heatmap (`#heatmap`): the class activation map of the exit that fired, for the class it
+/// predicted, over the photo as the model saw it; follows θ like the prediction.
+#[component]
+pub fn Heatmap() -> impl IntoView {
+    let s = state();
+    let cam = Memo::new(move |_| {
+        let r = s.result.get()?;
+        let d = exit_policy(&r.logits, s.theta.get());
+        let weights = s
+            .model
+            .with_value(|m| m.as_ref().and_then(|m| m.exit_weights.get(d.exit).cloned()))?;
+        let cam = class_activation_map(&r.maps[d.exit], &weights, d.class).ok()?;
+        Some((d, cam, r.image.clone()))
+    });
+    let data_url = move || {
+        let (_, cam, image) = cam.get()?;
+        let side = image.width() as usize;
+        let heat = positive_unit(&upsample(&cam, side));
+        let png = encode_png(&heatmap_overlay(
+            &image,
+            &heat,
+            HEATMAP_ALPHA,
+            HEATMAP_SCALE,
+        ));
+        Some(format!(
+            "data:image/png;base64,{}",
+            base64::engine::general_purpose::STANDARD.encode(png)
+        ))
+    };
+    let caption = move || {
+        let (d, cam, _) = cam.get()?;
+        let class = s
+            .card
+            .get()
+            .and_then(|c| c.config.class_names.get(d.class).cloned())
+            .unwrap_or_else(|| format!("class {}", d.class));
+        Some(format!(
+            "Where {} found evidence for “{class}”: the class activation map of its {}×{} maps, upsampled. Red is the \
+             strongest positive evidence; only positive evidence is shown, scaled to its maximum. This head pools its maps \
+             and applies a linear layer, so the map is exact: its mean plus the class bias is the logit. A heatmap explains \
+             the model, not the lesion.",
+            exit_label(d.exit, d.fell_through),
+            cam.height,
+            cam.width
+        ))
+    };
+    view! {
+        <section id="heatmap" class="panel" class:hidden=move || cam.get().is_none()
+            data-exit=move || cam.get().map(|(d, _, _)| d.exit.to_string()).unwrap_or_default()
+            data-class=move || cam.get().map(|(d, _, _)| d.class.to_string()).unwrap_or_default()
+            data-cam=move || cam.get().map(|(_, c, _)| serde_json::to_string(&c.values).unwrap_or_default()).unwrap_or_default()>
+            <h2>"Heatmap"</h2>
+            <img class="heatmap" alt="Class activation map over the photo" src=data_url />
+            <p class="hint">{caption}</p>
+        </section>
     }
 }
 

@@ -9,10 +9,11 @@ use burn::tensor::FloatDType;
 use fairscreen_core::bundle::read_eval_bundle;
 use fairscreen_core::format::card_from_prefix;
 use fairscreen_core::format::{sha256_hex, AssetEntry, AssetIndex, Manifest};
-use fairscreen_core::infer::{BatchLogits, LoadedModel};
-use fairscreen_core::preprocess::prepare_image_bytes;
+use fairscreen_core::infer::{BatchLogits, ExitMaps, LoadedModel};
+use fairscreen_core::preprocess::{decode_image, square_resize, to_input};
 use fairscreen_core::quant::computes_in_f16;
 use fairscreen_core::{EvalBundle, ModelCard};
+use image::RgbImage;
 use js_sys::{Reflect, Uint8Array};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
@@ -404,14 +405,31 @@ pub async fn peek_model_card(entry: &AssetEntry) -> Result<ModelCard, String> {
     outcome
 }
 
-/// Decodes, prepares and classifies one photo; logits of every exit.
-pub async fn classify(model: &LoadedModel, bytes: &[u8]) -> Result<BatchLogits, String> {
-    let input = prepare_image_bytes(bytes, &model.card.config)?;
-    let logits = model.logits_async(&[input]).await?;
+/// One screened photo: every exit's logits and pooled maps, and the photo as the model saw it.
+pub struct Screened {
+    /// Logits of every exit.
+    pub logits: BatchLogits,
+    /// Pooled maps of every exit (for the class activation maps).
+    pub maps: ExitMaps,
+    /// The centre-cropped, resized photo the model's input was made from.
+    pub image: RgbImage,
+}
+
+/// Decodes, prepares and classifies one photo; logits and maps of every exit.
+pub async fn classify(model: &LoadedModel, bytes: &[u8]) -> Result<Screened, String> {
+    let config = &model.card.config;
+    let image = square_resize(&decode_image(bytes)?, config.input_size as u32);
+    let input = to_input(&image, config);
+    let logits = model.logits_async(std::slice::from_ref(&input)).await?;
     if logits.exits.iter().flatten().any(|v| !v.is_finite()) {
         return Err("the model produced non-finite logits on this backend".into());
     }
-    Ok(logits)
+    let maps = model.exit_maps_async(&input).await?;
+    Ok(Screened {
+        logits,
+        maps,
+        image,
+    })
 }
 
 /// Per-sample exit logits of `model` on every image of `bundle`, in batches on the active

@@ -10,6 +10,7 @@ use std::time::Duration;
 
 use burn::prelude::Device;
 use burn::tensor::FloatDType;
+use fairscreen_core::cam::{class_activation_map, heatmap_overlay, positive_unit, upsample};
 use fairscreen_core::format::{AssetEntry, AssetIndex};
 use fairscreen_core::infer::LoadedModel;
 use fairscreen_core::preprocess::prepare_image_bytes;
@@ -188,6 +189,56 @@ fn check_fixtures(s: &Session, model: &LoadedModel, tolerance: f32, label: &str)
     worst
 }
 
+/// The heatmap shows the class activation map of the exit that fired at θ for its class: the
+/// page's map equals the native one (computed from native maps) within `tolerance` relative, and
+/// its image is the photo as the model saw it with that map blended over it, enlarged 4×.
+fn check_heatmap(s: &Session, model: &LoadedModel, path: &Path, theta: f32, tolerance: f32) {
+    let bytes = std::fs::read(path).unwrap();
+    let config = &model.card.config;
+    let photo = fairscreen_core::preprocess::square_resize(
+        &fairscreen_core::preprocess::decode_image(&bytes).unwrap(),
+        config.input_size as u32,
+    );
+    let input = fairscreen_core::preprocess::to_input(&photo, config);
+    let want = exit_policy(&native_logits(model, path), theta);
+    let maps = model.exit_maps(&input).unwrap();
+    let native =
+        class_activation_map(&maps[want.exit], &model.exit_weights[want.exit], want.class).unwrap();
+    let (exit, class) = s.wait_for("the heatmap to follow θ", Duration::from_secs(10), |s| {
+        let e = s.attr("#heatmap", "data-exit")?;
+        (e == want.exit.to_string()).then(|| (e, s.attr("#heatmap", "data-class").unwrap()))
+    });
+    assert_eq!(exit, want.exit.to_string());
+    assert_eq!(class, want.class.to_string());
+    let page: Vec<f32> = serde_json::from_str(&s.attr("#heatmap", "data-cam").unwrap()).unwrap();
+    assert_eq!(page.len(), native.values.len());
+    let worst = page
+        .iter()
+        .zip(&native.values)
+        .map(|(p, n)| (p - n).abs() / n.abs().max(1.0))
+        .fold(0.0f32, f32::max);
+    println!("heatmap: exit {exit}, max relative |Δ CAM| vs native = {worst:e}");
+    assert!(worst <= tolerance, "CAM differs by {worst}");
+    let src = s.attr("#heatmap img", "src").unwrap();
+    let png = base64::Engine::decode(
+        &base64::engine::general_purpose::STANDARD,
+        src.strip_prefix("data:image/png;base64,")
+            .expect("a PNG data URL"),
+    )
+    .unwrap();
+    let shown = image::load_from_memory(&png).unwrap().to_rgb8();
+    let heat = positive_unit(&upsample(&native, config.input_size));
+    let expected = heatmap_overlay(&photo, &heat, 0.6, 4);
+    assert_eq!(shown.dimensions(), expected.dimensions());
+    let off = shown
+        .pixels()
+        .zip(expected.pixels())
+        .flat_map(|(a, b)| (0..3).map(move |c| a[c].abs_diff(b[c])))
+        .max()
+        .unwrap();
+    assert!(off <= 2, "heatmap pixels differ by up to {off} levels");
+}
+
 #[test]
 fn webgpu_upload_matches_native_cpu() {
     let _guard = BROWSER.lock().unwrap_or_else(|e| e.into_inner());
@@ -217,6 +268,8 @@ fn webgpu_upload_matches_native_cpu() {
     // Backend agreement (WebGPU in the browser vs native CPU): 1e-4 max abs on every logit of every exit.
     let worst = check_fixtures(&s, &model, 1e-4, "webgpu");
     println!("webgpu: worst max |Δlogit| over fixtures = {worst:e}");
+    let last = fixtures().pop().unwrap();
+    check_heatmap(&s, &model, &last, model.card.default_theta, 1e-4);
     assert!(!s.text("#result").is_empty());
     s.screenshot(&repo().join("target/e2e/webgpu.png"));
 
@@ -292,6 +345,8 @@ fn theta_slider_moves_the_exit_that_fires() {
             used,
             cost.macs_at_exit(want.exit, &model.card.config.exit_stages)
         );
+        // The heatmap follows: the map of the exit that now fires.
+        check_heatmap(&s, &model, path, theta.parse().unwrap(), 1e-4);
     }
 }
 

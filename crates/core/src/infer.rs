@@ -5,7 +5,20 @@ use burn::prelude::*;
 use burn::tensor::FloatDType;
 
 use crate::format::{read_model, ModelCard};
-use crate::model::MultiExitCnn;
+use crate::model::{HostTensor, MultiExitCnn};
+
+/// One sample's `[C, H, W]` maps from read-back data.
+fn map_tensor(data: TensorData, shape: [usize; 3]) -> Result<HostTensor, String> {
+    let values = data
+        .convert::<f32>()
+        .as_slice::<f32>()
+        .map_err(|e| format!("maps have an unexpected dtype: {e:?}"))?
+        .to_vec();
+    Ok(HostTensor {
+        shape: shape.to_vec(),
+        values,
+    })
+}
 
 /// A validated model file instantiated on a burn device.
 #[derive(Debug)]
@@ -16,7 +29,12 @@ pub struct LoadedModel {
     pub model: MultiExitCnn,
     /// Device the weights live on.
     pub device: Device,
+    /// Each exit's Linear weight `[C, K]` on the host, shallow to deep (for class activation maps).
+    pub exit_weights: Vec<HostTensor>,
 }
+
+/// One sample's pooled maps `[C, H, W]` at every exit, shallow to deep.
+pub type ExitMaps = Vec<HostTensor>;
 
 /// Logits of every exit for a batch: `exits[e][i*K + k]` (row-major `[B, K]` per exit).
 #[derive(Clone, Debug, PartialEq)]
@@ -59,11 +77,67 @@ impl LoadedModel {
         }
         let model =
             MultiExitCnn::from_named_tensors_as(&file.card.config, &file.tensors, device, compute)?;
+        let exits = file.card.config.num_exits();
+        let exit_weights = (0..exits)
+            .map(|e| {
+                let name = if e + 1 == exits {
+                    "head.fc.weight".to_string()
+                } else {
+                    format!("exits.{e}.fc.weight")
+                };
+                file.tensors[&name].clone()
+            })
+            .collect();
         Ok(Self {
             card: file.card,
             model,
             device: device.clone(),
+            exit_weights,
         })
+    }
+
+    /// One prepared input as a `[1, 3, S, S]` tensor, checked against the model's input size.
+    fn single(&self, input: &[f32]) -> Result<Tensor<4>, String> {
+        let s = self.card.config.input_size;
+        if input.len() != 3 * s * s {
+            return Err(format!(
+                "the input has {} values, the model needs 3×{s}×{s} = {}",
+                input.len(),
+                3 * s * s
+            ));
+        }
+        Ok(Tensor::<4>::from_data(
+            TensorData::new(input.to_vec(), [1, 3, s, s]),
+            &self.device,
+        ))
+    }
+
+    /// The pooled maps of every exit for one prepared input, read back asynchronously
+    /// (WebGPU-safe); with [`Self::exit_weights`] they give each exit's class activation maps.
+    pub async fn exit_maps_async(&self, input: &[f32]) -> Result<ExitMaps, String> {
+        let maps = self.model.forward_all(self.single(input)?).maps;
+        let mut out = Vec::with_capacity(maps.len());
+        for m in maps {
+            let [_, c, h, w] = m.dims();
+            let data = m
+                .cast(FloatDType::F32)
+                .into_data_async()
+                .await
+                .map_err(|e| format!("reading the exit maps from the device failed: {e:?}"))?;
+            out.push(map_tensor(data, [c, h, w])?);
+        }
+        Ok(out)
+    }
+
+    /// As [`Self::exit_maps_async`], reading back synchronously (native / CPU only).
+    pub fn exit_maps(&self, input: &[f32]) -> Result<ExitMaps, String> {
+        let maps = self.model.forward_all(self.single(input)?).maps;
+        maps.into_iter()
+            .map(|m| {
+                let [_, c, h, w] = m.dims();
+                map_tensor(m.cast(FloatDType::F32).into_data(), [c, h, w])
+            })
+            .collect()
     }
 
     fn batch_output(&self, inputs: &[Vec<f32>]) -> Result<(Tensor<2>, usize), String> {

@@ -1,8 +1,9 @@
 //! FairScreen core: the multi-exit CNN, early-exit policy, model file and evaluation bundle formats,
-//! fairness metrics, per-exit analysis, SNNL, channel pruning, int8 quantization, and preprocessing.
+//! fairness metrics, per-exit analysis, class activation maps, SNNL, channel pruning, int8 quantization, and preprocessing.
 //! No I/O: the native trainer and the browser app share every function here.
 
 pub mod bundle;
+pub mod cam;
 pub mod exit;
 pub mod exit_analysis;
 pub mod format;

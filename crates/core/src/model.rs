@@ -268,6 +268,9 @@ pub struct ExitOutputs {
     pub logits: Vec<Tensor<2>>,
     /// Pooled features `[B, C_e]` per exit (the inputs of each exit's Linear).
     pub features: Vec<Tensor<2>>,
+    /// Maps `[B, C_e, H_e, W_e]` per exit whose global average is `features` (their class
+    /// activation maps are exact, see [`crate::cam`]).
+    pub maps: Vec<Tensor<4>>,
 }
 
 /// Multi-exit CNN (see module docs).
@@ -356,6 +359,7 @@ impl MultiExitCnn {
     fn forward_exits(&self, x: Tensor<4>, detach_exits: bool) -> ExitOutputs {
         let mut logits = Vec::with_capacity(self.exits.len() + 1);
         let mut features = Vec::with_capacity(self.exits.len() + 1);
+        let mut maps = Vec::with_capacity(self.exits.len() + 1);
         // Inputs arrive as f32; an f16 model computes in f16 (a no-op cast for f32 models).
         let mut h = x.cast(self.compute_dtype());
         let mut next_exit = 0;
@@ -370,16 +374,23 @@ impl MultiExitCnn {
                 } else {
                     h.clone()
                 };
-                let pooled = global_avg_pool(exit.conv.forward(input));
+                let m = exit.conv.forward(input);
+                let pooled = global_avg_pool(m.clone());
                 logits.push(exit.fc.forward(pooled.clone()));
                 features.push(pooled);
+                maps.push(m);
                 next_exit += 1;
             }
         }
-        let pooled = global_avg_pool(h);
+        let pooled = global_avg_pool(h.clone());
         logits.push(self.head.fc.forward(pooled.clone()));
         features.push(pooled);
-        ExitOutputs { logits, features }
+        maps.push(h);
+        ExitOutputs {
+            logits,
+            features,
+            maps,
+        }
     }
 
     /// Output of conv `layer` (after its BatchNorm, before its ReLU) for a batch `[B, 3, H, W]`:

@@ -1,0 +1,135 @@
+//! Class activation maps (CAM) of the exits and the heatmap shown with a prediction. Every exit
+//! ends in global average pooling → Linear, so the CAM of class k, `M_k(y, x) = Σ_c W[c, k] ·
+//! A[c, y, x]` over the maps A that are pooled, is exact: its mean plus the bias is the logit
+//! (for such heads CAM equals Grad-CAM).
+
+use image::RgbImage;
+
+use crate::model::HostTensor;
+
+/// One CAM at the resolution of the exit's maps, row-major `height × width`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ClassMap {
+    /// Rows.
+    pub height: usize,
+    /// Columns.
+    pub width: usize,
+    /// Row-major values (any sign).
+    pub values: Vec<f32>,
+}
+
+impl ClassMap {
+    /// Mean over the map; plus the exit's bias for `class` it is that class's logit.
+    pub fn mean(&self) -> f32 {
+        self.values.iter().sum::<f32>() / self.values.len().max(1) as f32
+    }
+}
+
+/// The CAM of `class` from one sample's pooled maps `[C, H, W]` and the exit's Linear weight
+/// `[C, K]` (burn's layout: inputs × outputs).
+pub fn class_activation_map(
+    maps: &HostTensor,
+    weight: &HostTensor,
+    class: usize,
+) -> Result<ClassMap, String> {
+    let [c, h, w] = maps.shape[..] else {
+        return Err(format!("maps must be [C, H, W], got {:?}", maps.shape));
+    };
+    let [wc, k] = weight.shape[..] else {
+        return Err(format!("weight must be [C, K], got {:?}", weight.shape));
+    };
+    if wc != c {
+        return Err(format!("{c} map channels but the weight has {wc} inputs"));
+    }
+    if class >= k {
+        return Err(format!(
+            "class {class} out of range (the exit has {k} classes)"
+        ));
+    }
+    let plane = h * w;
+    let mut values = vec![0.0f32; plane];
+    for ch in 0..c {
+        let wk = weight.values[ch * k + class];
+        for (v, a) in values
+            .iter_mut()
+            .zip(&maps.values[ch * plane..(ch + 1) * plane])
+        {
+            *v += wk * a;
+        }
+    }
+    Ok(ClassMap {
+        height: h,
+        width: w,
+        values,
+    })
+}
+
+/// Bilinear resize of `map` to `side × side` (pixel centres aligned, edges clamped).
+pub fn upsample(map: &ClassMap, side: usize) -> Vec<f32> {
+    let (h, w) = (map.height, map.width);
+    let at = |y: usize, x: usize| map.values[y * w + x];
+    let src = |i: usize, n: usize| -> (usize, usize, f32) {
+        let p = ((i as f32 + 0.5) * n as f32 / side as f32 - 0.5).clamp(0.0, (n - 1) as f32);
+        let lo = p.floor() as usize;
+        (lo, (lo + 1).min(n - 1), p - lo as f32)
+    };
+    let mut out = Vec::with_capacity(side * side);
+    for y in 0..side {
+        let (y0, y1, fy) = src(y, h);
+        for x in 0..side {
+            let (x0, x1, fx) = src(x, w);
+            let top = at(y0, x0) * (1.0 - fx) + at(y0, x1) * fx;
+            let bottom = at(y1, x0) * (1.0 - fx) + at(y1, x1) * fx;
+            out.push(top * (1.0 - fy) + bottom * fy);
+        }
+    }
+    out
+}
+
+/// The positive part scaled to [0, 1] by its maximum (all zero when nothing is positive): the
+/// evidence for the class, as Grad-CAM shows it.
+pub fn positive_unit(values: &[f32]) -> Vec<f32> {
+    let max = values.iter().copied().fold(0.0f32, f32::max);
+    values
+        .iter()
+        .map(|v| if max > 0.0 { v.max(0.0) / max } else { 0.0 })
+        .collect()
+}
+
+/// Colour of heat `t` in [0, 1]: dark blue → cyan → yellow → red.
+pub fn heat_colour(t: f32) -> [u8; 3] {
+    const STOPS: [[f32; 3]; 4] = [
+        [0.0, 0.0, 128.0],
+        [0.0, 200.0, 230.0],
+        [250.0, 230.0, 0.0],
+        [220.0, 20.0, 0.0],
+    ];
+    let t = t.clamp(0.0, 1.0) * (STOPS.len() - 1) as f32;
+    let i = (t.floor() as usize).min(STOPS.len() - 2);
+    let f = t - i as f32;
+    let mut out = [0u8; 3];
+    for (c, o) in out.iter_mut().enumerate() {
+        *o = (STOPS[i][c] * (1.0 - f) + STOPS[i + 1][c] * f).round() as u8;
+    }
+    out
+}
+
+/// The photo as the model saw it with the heat blended over it (opacity grows with the heat, up
+/// to `max_alpha`), enlarged `scale` times (nearest neighbour) for display. `heat` is
+/// `side × side` in [0, 1] for a `side × side` image.
+pub fn heatmap_overlay(img: &RgbImage, heat: &[f32], max_alpha: f32, scale: u32) -> RgbImage {
+    let (w, h) = img.dimensions();
+    let scale = scale.max(1);
+    let mut out = RgbImage::new(w * scale, h * scale);
+    for (x, y, px) in out.enumerate_pixels_mut() {
+        let (sx, sy) = (x / scale, y / scale);
+        let t = heat[(sy * w + sx) as usize];
+        let colour = heat_colour(t);
+        let a = (max_alpha * t).clamp(0.0, 1.0);
+        let base = img.get_pixel(sx, sy);
+        for c in 0..3 {
+            px[c] = (f32::from(base[c]) * (1.0 - a) + f32::from(colour[c]) * a).round() as u8;
+        }
+    }
+    out
+}

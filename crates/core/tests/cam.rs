@@ -1,0 +1,126 @@
+//! Class activation maps: exact against the logits of every exit, hand values, resizing, colours
+//! and the overlay.
+
+mod common;
+
+use common::*;
+use fairscreen_core::cam::{
+    class_activation_map, heat_colour, heatmap_overlay, positive_unit, upsample, ClassMap,
+};
+use fairscreen_core::infer::LoadedModel;
+use fairscreen_core::{write_model, HostTensor};
+
+fn t(shape: &[usize], values: Vec<f32>) -> HostTensor {
+    HostTensor {
+        shape: shape.to_vec(),
+        values,
+    }
+}
+
+/// Every exit ends in GAP → Linear, so each class's CAM averages to its logit minus the bias.
+#[test]
+fn every_exit_cam_averages_to_its_logit() {
+    let tensors = folded_model(31).named_tensors().unwrap();
+    let bytes = write_model(card(config()), &tensors).unwrap();
+    let model = LoadedModel::from_bytes(&bytes, &burn::prelude::Device::flex()).unwrap();
+    let exits = config().num_exits();
+    assert_eq!(model.exit_weights.len(), exits);
+    let mut checked = 0;
+    for input in inputs(3, config().input_size) {
+        let logits = model
+            .logits(std::slice::from_ref(&input))
+            .unwrap()
+            .sample(0);
+        let maps = model.exit_maps(&input).unwrap();
+        assert_eq!(maps.len(), exits);
+        for (e, m) in maps.iter().enumerate() {
+            let side = if e + 1 == exits {
+                config().side_after_stage(config().widths.len() - 1)
+            } else {
+                config().exit_side(e)
+            };
+            assert_eq!(m.shape[1..], [side, side], "exit {e}");
+            let bias = if e + 1 == exits {
+                &tensors["head.fc.bias"]
+            } else {
+                &tensors[&format!("exits.{e}.fc.bias")]
+            };
+            for (k, &want) in logits[e].iter().enumerate() {
+                let cam = class_activation_map(m, &model.exit_weights[e], k).unwrap();
+                let logit = cam.mean() + bias.values[k];
+                assert!(
+                    (logit - want).abs() <= 1e-5 * want.abs().max(1.0),
+                    "exit {e} class {k}: CAM mean + bias {logit} vs logit {want}"
+                );
+                checked += 1;
+            }
+        }
+    }
+    assert_eq!(checked, 3 * exits * 3);
+}
+
+#[test]
+fn cam_hand_values_and_errors() {
+    // Two channels of 1×2 maps; class 1 weights (2, −1): [2·1 − 3, 2·2 − 5] = [−1, −1]; class 0
+    // weights (0.5, 1): [0.5 + 3, 1 + 5] = [3.5, 6].
+    let maps = t(&[2, 1, 2], vec![1.0, 2.0, 3.0, 5.0]);
+    let weight = t(&[2, 2], vec![0.5, 2.0, 1.0, -1.0]);
+    let c0 = class_activation_map(&maps, &weight, 0).unwrap();
+    assert_eq!((c0.height, c0.width), (1, 2));
+    assert_eq!(c0.values, vec![3.5, 6.0]);
+    assert_eq!(
+        class_activation_map(&maps, &weight, 1).unwrap().values,
+        vec![-1.0, -1.0]
+    );
+    assert_eq!(
+        class_activation_map(&maps, &weight, 2).unwrap_err(),
+        "class 2 out of range (the exit has 2 classes)"
+    );
+    let wrong = t(&[3, 2], vec![0.0; 6]);
+    assert_eq!(
+        class_activation_map(&maps, &wrong, 0).unwrap_err(),
+        "2 map channels but the weight has 3 inputs"
+    );
+}
+
+#[test]
+fn upsampling_is_bilinear_with_centred_pixels() {
+    let m = ClassMap {
+        height: 2,
+        width: 2,
+        values: vec![0.0, 4.0, 8.0, 12.0],
+    };
+    // 2 → 4 samples at source positions −0.25 (clamped to 0), 0.25, 0.75, 1.25 (clamped to 1).
+    let up = upsample(&m, 4);
+    assert_eq!(&up[..4], &[0.0, 1.0, 3.0, 4.0]);
+    assert_eq!(&up[4..8], &[2.0, 3.0, 5.0, 6.0]);
+    assert_eq!(&up[12..], &[8.0, 9.0, 11.0, 12.0]);
+    let flat = ClassMap {
+        height: 3,
+        width: 3,
+        values: vec![2.5; 9],
+    };
+    assert!(upsample(&flat, 7).iter().all(|v| *v == 2.5));
+}
+
+#[test]
+fn positive_part_colours_and_overlay() {
+    assert_eq!(
+        positive_unit(&[-1.0, 0.0, 2.0, 4.0]),
+        vec![0.0, 0.0, 0.5, 1.0]
+    );
+    assert_eq!(positive_unit(&[-1.0, -2.0]), vec![0.0, 0.0]);
+    assert_eq!(heat_colour(0.0), [0, 0, 128]);
+    assert_eq!(heat_colour(1.0), [220, 20, 0]);
+    assert_eq!(heat_colour(2.0 / 3.0), [250, 230, 0]);
+    let mut img = image::RgbImage::new(2, 2);
+    img.put_pixel(1, 0, image::Rgb([100, 150, 200]));
+    // No heat: the photo, enlarged 3× by nearest neighbour.
+    let cold = heatmap_overlay(&img, &[0.0; 4], 0.6, 3);
+    assert_eq!(cold.dimensions(), (6, 6));
+    assert_eq!(cold.get_pixel(5, 2).0, [100, 150, 200]);
+    assert_eq!(cold.get_pixel(0, 5).0, [0, 0, 0]);
+    // Full heat at alpha 0.5: halfway between the photo and red.
+    let hot = heatmap_overlay(&img, &[0.0, 1.0, 0.0, 0.0], 0.5, 1);
+    assert_eq!(hot.get_pixel(1, 0).0, [160, 85, 100]);
+}
