@@ -133,3 +133,18 @@ pub fn heatmap_overlay(img: &RgbImage, heat: &[f32], max_alpha: f32, scale: u32)
     }
     out
 }
+
+/// Share of a heatmap's mass that lies on the lesion: `Σ heat · coverage / Σ heat`, with the
+/// lesion coverage per pixel in 0–255 (255 = fully lesion); `None` when the map has no heat.
+pub fn lesion_share(heat: &[f32], coverage: &[u8]) -> Option<f32> {
+    let total: f32 = heat.iter().sum();
+    if total <= 0.0 {
+        return None;
+    }
+    let on: f32 = heat
+        .iter()
+        .zip(coverage)
+        .map(|(h, c)| h * f32::from(*c) / 255.0)
+        .sum();
+    Some(on / total)
+}

@@ -124,3 +124,16 @@ fn positive_part_colours_and_overlay() {
     let hot = heatmap_overlay(&img, &[0.0, 1.0, 0.0, 0.0], 0.5, 1);
     assert_eq!(hot.get_pixel(1, 0).0, [160, 85, 100]);
 }
+
+#[test]
+fn lesion_share_hand_values() {
+    use fairscreen_core::cam::lesion_share;
+    // Heat 3 on a full-lesion pixel, 1 on a half-covered one (255/2 rounds to 128), 4 off it.
+    let share = lesion_share(&[3.0, 1.0, 4.0], &[255, 128, 0]).unwrap();
+    assert!(
+        (share - (3.0 + 128.0 / 255.0) / 8.0).abs() < 1e-7,
+        "{share}"
+    );
+    assert_eq!(lesion_share(&[0.0, 0.0], &[255, 0]), None);
+    assert_eq!(lesion_share(&[2.0, 2.0], &[255, 255]), Some(1.0));
+}

@@ -2,6 +2,7 @@
 
 mod audit;
 mod bench_data;
+mod heatmaps;
 mod onnx;
 mod plot;
 mod quantize;
@@ -59,6 +60,8 @@ enum Command {
     Quantize(quantize::QuantizeArgs),
     /// Write a model as ONNX (opset 13, every exit an output) for other runtimes.
     ExportOnnx(ExportOnnxArgs),
+    /// Per-group heatmap analysis: share of each exit's class activation map on the lesion.
+    Heatmaps(heatmaps::HeatmapsArgs),
 }
 
 #[derive(clap::Args)]
@@ -689,5 +692,6 @@ fn main() -> Result<()> {
         Command::Reproduce(a) => reproduce::cmd_reproduce(a),
         Command::Quantize(a) => quantize::cmd_quantize(a),
         Command::ExportOnnx(a) => cmd_export_onnx(a),
+        Command::Heatmaps(a) => heatmaps::cmd_heatmaps(a),
     }
 }

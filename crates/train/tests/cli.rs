@@ -179,6 +179,8 @@ fn every_subcommand_has_help() {
         "audit",
         "reproduce",
         "quantize",
+        "export-onnx",
+        "heatmaps",
     ] {
         let text = run_ok(&[sub, "--help"], &[]);
         assert!(text.contains("--"), "{sub} --help: {text}");
@@ -1144,4 +1146,55 @@ fn onnx_export_matches_our_logits_in_tract() {
         outputs.len()
     );
     assert!(worst <= 1e-4, "{worst}");
+}
+
+/// `heatmaps` on a few test images: every image's lesion shares within [0, 1], each grouping's
+/// groups partition the images, each group's exit mix sums to 1, and the report and the mean
+/// heatmaps are written.
+#[test]
+fn heatmaps_writes_the_per_group_report() {
+    let dir = temp_dir("heatmaps");
+    let out = dir.join("report");
+    let model =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../www/models/tiny-fair-me.safetensors");
+    let text = run_ok(
+        &["heatmaps", "--model", "{}", "--images", "48", "--out", "{}"],
+        &[&model, &out],
+    );
+    assert!(text.contains("48 images, 18 groups"), "{text}");
+    let r: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("results.json")).unwrap()).unwrap();
+    let images = r["images"].as_array().unwrap();
+    assert_eq!(images.len(), 48);
+    for h in images {
+        for key in ["share_final", "share_fired", "lesion_area"] {
+            if let Some(v) = h[key].as_f64() {
+                assert!((0.0..=1.0).contains(&v), "{key} = {v}");
+            }
+        }
+    }
+    let groups = r["groups"].as_array().unwrap();
+    for attribute in ["skin", "skin type", "sex", "class", "artefact", "halo"] {
+        let total: u64 = groups
+            .iter()
+            .filter(|g| g["attribute"] == attribute)
+            .map(|g| g["images"].as_u64().unwrap())
+            .sum();
+        assert_eq!(total, 48, "{attribute}");
+    }
+    for g in groups {
+        let mix: f64 = g["exit_mix"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p.as_f64().unwrap())
+            .sum();
+        assert!((mix - 1.0).abs() < 1e-9, "{g}");
+    }
+    let md = std::fs::read_to_string(out.join("results.md")).unwrap();
+    assert!(md.contains("| skin | I–III | "), "{md}");
+    for key in ["skin-I-III", "skin-IV-VI", "artefact-none"] {
+        let png = std::fs::read(out.join(format!("mean-heat-{key}.png"))).unwrap();
+        assert_eq!(&png[1..4], b"PNG", "{key}");
+    }
 }
