@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use std::rc::Rc;
 use std::sync::Arc;
 
+use fairscreen_core::cam::ClassMap;
 use fairscreen_core::exit_analysis::{
     exit_points, parameter_count, policy_point, skin_groups, standalone_macs, OperatingPoint,
 };
@@ -17,8 +18,8 @@ use leptos::prelude::*;
 use leptos::task::spawn_local;
 
 use crate::components::{
-    BackendBadge, Comparison, Dashboard, DataCardView, ErrorBanner, ExitStrip, Heatmap,
-    ModelCardView, ModelPicker, OfflineBadge, Prediction, PruningLevels, UploadZone,
+    BackendBadge, Comparison, Dashboard, DataCardView, ErrorBanner, ExitStrip, GroupHeatmaps,
+    Heatmap, ModelCardView, ModelPicker, OfflineBadge, Prediction, PruningLevels, UploadZone,
 };
 use crate::runtime::{self, BackendInfo};
 
@@ -275,6 +276,8 @@ pub struct AppState {
     pub photo: StoredValue<Option<Photo>, LocalStorage>,
     /// Exit logits on the evaluation subset of every audited model, by name (kept across switches).
     pub audit_cache: StoredValue<BTreeMap<String, Rc<ExitLogits>>, LocalStorage>,
+    /// Final-head class activation maps on the evaluation subset, by model name (from its audit).
+    pub audit_cams: StoredValue<BTreeMap<String, Rc<Vec<ClassMap>>>, LocalStorage>,
     /// θ each model was last used at, by name (the loaded model's is `theta`).
     pub model_theta: RwSignal<BTreeMap<String, f32>>,
     /// Changes whenever `audit_cache` or `audit_logits` change (they are not reactive).
@@ -305,6 +308,7 @@ impl AppState {
             bundle: StoredValue::new_local(None),
             audit: RwSignal::new(AuditStatus::Idle),
             audit_logits: StoredValue::new_local(None),
+            audit_cams: StoredValue::new_local(BTreeMap::new()),
             grouping: RwSignal::new(0),
             models: RwSignal::new(Vec::new()),
             model_name: RwSignal::new(String::new()),
@@ -348,10 +352,13 @@ impl AppState {
                 });
             }
             match outcome {
-                Ok(logits) => {
+                Ok((logits, cams)) => {
                     let logits = Rc::new(logits);
                     self.audit_cache.update_value(|c| {
                         c.insert(name.clone(), logits.clone());
+                    });
+                    self.audit_cams.update_value(|c| {
+                        c.insert(name.clone(), Rc::new(cams));
                     });
                     // The picker is locked while the audit runs, so this is still the loaded model.
                     if self.model_name.get_untracked() == name {
@@ -847,6 +854,7 @@ pub fn App() -> impl IntoView {
             <PruningLevels />
             <Dashboard />
             <Comparison />
+            <GroupHeatmaps />
             <DataCardView />
         </main>
     }

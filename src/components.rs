@@ -1,7 +1,9 @@
 //! View components: each renders a slice of [`AppState`]; none owns logic beyond formatting.
 
 use base64::Engine;
-use fairscreen_core::cam::{class_activation_map, heatmap_overlay, positive_unit, upsample};
+use fairscreen_core::cam::{
+    class_activation_map, group_mean_heat, heat_image, heatmap_overlay, positive_unit, upsample,
+};
 use fairscreen_core::exit::{argmax, exit_policy, softmax};
 use fairscreen_core::exit_analysis::parameter_count;
 use fairscreen_core::preprocess::encode_png;
@@ -415,6 +417,82 @@ pub fn Heatmap() -> impl IntoView {
             <h2>"Heatmap"</h2>
             <img class="heatmap" alt="Class activation map over the photo" src=data_url />
             <p class="hint">{caption}</p>
+        </section>
+    }
+}
+
+/// Mean final-head heatmaps per skin group on the evaluation subset (`#group-heatmaps`), from the
+/// loaded model's audit: the per-group review of heatmaps of the facial-expression bias paper.
+#[component]
+pub fn GroupHeatmaps() -> impl IntoView {
+    let s = state();
+    let groups = Memo::new(move |_| {
+        s.audit_version.track();
+        let name = s.model_name.get();
+        let cams = s.audit_cams.with_value(|c| c.get(&name).cloned())?;
+        let bundle = s.bundle.get_value()?;
+        if cams.len() != bundle.len() {
+            return None;
+        }
+        let mut out = Vec::new();
+        let skin = fairscreen_core::exit_analysis::skin_groups(&bundle.skin_types);
+        let types: Vec<usize> = bundle
+            .skin_types
+            .iter()
+            .map(|t| usize::from(*t).wrapping_sub(1))
+            .collect();
+        for (labels, names) in [
+            (&skin, vec!["I–III".to_string(), "IV–VI".to_string()]),
+            (&types, (1..=6).map(|t| format!("type {t}")).collect()),
+        ] {
+            let means = group_mean_heat(&cams, labels, names.len()).ok()?;
+            for (g, (mean, group)) in means.into_iter().zip(names).enumerate() {
+                if let Some(mean) = mean {
+                    let n = labels.iter().filter(|&&l| l == g).count();
+                    out.push((group, n, mean));
+                }
+            }
+        }
+        Some(out)
+    });
+    let json = move || {
+        groups
+            .get()
+            .map(|g| {
+                let rows: Vec<_> = g
+                    .iter()
+                    .map(|(name, n, m)| serde_json::json!({"group": name, "images": n, "heat": m.values}))
+                    .collect();
+                serde_json::to_string(&rows).unwrap_or_default()
+            })
+            .unwrap_or_default()
+    };
+    let figures = move || {
+        groups.get().map(|g| {
+            g.into_iter()
+                .map(|(name, n, mean)| {
+                    let scale = (96 / mean.width.max(1)) as u32;
+                    let src = format!(
+                        "data:image/png;base64,{}",
+                        base64::engine::general_purpose::STANDARD
+                            .encode(encode_png(&heat_image(&mean, scale)))
+                    );
+                    view! {
+                        <figure class="group-heat">
+                            <img src=src alt=format!("Mean heatmap, {name}") />
+                            <figcaption>{format!("{name} ({n})")}</figcaption>
+                        </figure>
+                    }
+                })
+                .collect::<Vec<_>>()
+        })
+    };
+    view! {
+        <section id="group-heatmaps" class="panel" class:hidden=move || groups.get().is_none()
+            data-groups=json>
+            <h2>"Heatmaps per skin group"</h2>
+            <p class="hint">"Where the final head looks, per group of the evaluation subset: each image's class activation map for the class the final head predicts, positive part scaled to [0, 1], averaged over the group (red: where the group's maps are hottest). Computed in this browser from the audit above. A per-group review of heatmaps, as in the facial-expression bias paper; the trainer's fairscreen-train heatmaps also measures how much of the heat lies on the lesion."</p>
+            <div class="group-heat-row">{figures}</div>
         </section>
     }
 }

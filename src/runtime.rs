@@ -7,6 +7,7 @@ use std::rc::Rc;
 use burn::prelude::*;
 use burn::tensor::FloatDType;
 use fairscreen_core::bundle::read_eval_bundle;
+use fairscreen_core::cam::ClassMap;
 use fairscreen_core::format::card_from_prefix;
 use fairscreen_core::format::{sha256_hex, AssetEntry, AssetIndex, Manifest};
 use fairscreen_core::infer::{BatchLogits, ExitMaps, LoadedModel};
@@ -432,13 +433,14 @@ pub async fn classify(model: &LoadedModel, bytes: &[u8]) -> Result<Screened, Str
     })
 }
 
-/// Per-sample exit logits of `model` on every image of `bundle`, in batches on the active
-/// backend; `progress(done, total)` after each batch, with the browser free to paint in between.
+/// Per-sample exit logits of `model` on every image of `bundle` and the final head's class
+/// activation map of each (for the class it predicts), in batches on the active backend;
+/// `progress(done, total)` after each batch, with the browser free to paint in between.
 pub async fn bundle_logits(
     model: &LoadedModel,
     bundle: &EvalBundle,
     mut progress: impl FnMut(usize, usize),
-) -> Result<Vec<Vec<Vec<f32>>>, String> {
+) -> Result<(Vec<Vec<Vec<f32>>>, Vec<ClassMap>), String> {
     let config = &model.card.config;
     if bundle.card.side as usize != config.input_size {
         return Err(format!(
@@ -451,18 +453,20 @@ pub async fn bundle_logits(
     }
     const BATCH: usize = 48;
     let mut out = Vec::with_capacity(bundle.len());
+    let mut cams = Vec::with_capacity(bundle.len());
     for start in (0..bundle.len()).step_by(BATCH) {
         let end = (start + BATCH).min(bundle.len());
         let inputs: Vec<Vec<f32>> = (start..end)
             .map(|i| fairscreen_core::preprocess::to_input(&bundle.rgb_image(i), config))
             .collect();
-        let logits = model.logits_async(&inputs).await?;
+        let (logits, batch_cams) = model.logits_and_final_cams_async(&inputs).await?;
         if logits.exits.iter().flatten().any(|v| !v.is_finite()) {
             return Err("the model produced non-finite logits on this backend".into());
         }
         out.extend((0..logits.batch).map(|i| logits.sample(i)));
+        cams.extend(batch_cams);
         progress(end, bundle.len());
         yield_to_browser().await;
     }
-    Ok(out)
+    Ok((out, cams))
 }

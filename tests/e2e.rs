@@ -524,6 +524,59 @@ fn native_bundle_logits(
     logits
 }
 
+/// The per-group heatmaps shown after the audit equal the native mean final-head heat per skin
+/// group (I–III, IV–VI, then each type) within 1e-4.
+fn check_group_heatmaps(
+    s: &Session,
+    model: &LoadedModel,
+    bundle: &fairscreen_core::EvalBundle,
+    logits: &[Vec<Vec<f32>>],
+) {
+    let last = model.card.config.num_exits() - 1;
+    let cams: Vec<fairscreen_core::cam::ClassMap> = (0..bundle.len())
+        .map(|i| {
+            let input =
+                fairscreen_core::preprocess::to_input(&bundle.rgb_image(i), &model.card.config);
+            let maps = model.exit_maps(&input).unwrap();
+            let class = fairscreen_core::exit::argmax(&logits[i][last]);
+            class_activation_map(&maps[last], &model.exit_weights[last], class).unwrap()
+        })
+        .collect();
+    let skin = fairscreen_core::exit_analysis::skin_groups(&bundle.skin_types);
+    let types: Vec<usize> = bundle
+        .skin_types
+        .iter()
+        .map(|t| usize::from(*t) - 1)
+        .collect();
+    let mut native: Vec<Vec<f32>> = Vec::new();
+    for (labels, n) in [(&skin, 2), (&types, 6)] {
+        let means = fairscreen_core::cam::group_mean_heat(&cams, labels, n).unwrap();
+        native.extend(means.into_iter().flatten().map(|m| m.values));
+    }
+    let page: Vec<serde_json::Value> =
+        serde_json::from_str(&s.attr("#group-heatmaps", "data-groups").unwrap()).unwrap();
+    assert_eq!(page.len(), native.len(), "one map per group");
+    assert_eq!(page[0]["group"], "I–III");
+    assert_eq!(
+        page[0]["images"].as_u64().unwrap() as usize,
+        skin.iter().filter(|&&g| g == 0).count()
+    );
+    let mut worst = 0.0f32;
+    for (p, n) in page.iter().zip(&native) {
+        let heat: Vec<f32> = serde_json::from_value(p["heat"].clone()).unwrap();
+        assert_eq!(heat.len(), n.len());
+        for (a, b) in heat.iter().zip(n) {
+            worst = worst.max((a - b).abs());
+        }
+    }
+    println!("group heatmaps: max |Δ mean heat| vs native = {worst:e}");
+    assert!(worst <= 1e-4, "{worst}");
+    assert_eq!(
+        s.attr("#group-heatmaps img", "alt").unwrap(),
+        "Mean heatmap, I–III"
+    );
+}
+
 /// Presses the dashboard's button and waits for the audit of the loaded model.
 fn run_audit(s: &Session) {
     let runs: u32 = s
@@ -558,6 +611,7 @@ fn the_dashboard_report_equals_the_native_report() {
         serde_json::from_str(&s.attr("#dashboard", "data-report").unwrap()).unwrap();
 
     let logits = native_bundle_logits(&model, &bundle);
+    check_group_heatmaps(&s, &model, &bundle, &logits);
     let native = bundle_reports(
         &bundle,
         &logits,

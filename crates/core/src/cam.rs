@@ -148,3 +148,72 @@ pub fn lesion_share(heat: &[f32], coverage: &[u8]) -> Option<f32> {
         .sum();
     Some(on / total)
 }
+
+/// Mean heat per group at map resolution: each sample's CAM reduced to its positive part scaled to
+/// [0, 1] ([`positive_unit`]), averaged over the samples with `groups[i] == g` for `g` in
+/// `0..n_groups` (`None` for a group without samples; other group values are skipped). All maps
+/// must have one shape.
+pub fn group_mean_heat(
+    cams: &[ClassMap],
+    groups: &[usize],
+    n_groups: usize,
+) -> Result<Vec<Option<ClassMap>>, String> {
+    if cams.len() != groups.len() {
+        return Err(format!(
+            "{} maps but {} group labels",
+            cams.len(),
+            groups.len()
+        ));
+    }
+    let mut sums: Vec<Option<(ClassMap, usize)>> = vec![None; n_groups];
+    for (cam, &g) in cams.iter().zip(groups) {
+        let Some(slot) = sums.get_mut(g) else {
+            continue;
+        };
+        let heat = positive_unit(&cam.values);
+        match slot {
+            Some((sum, n)) => {
+                if (sum.height, sum.width) != (cam.height, cam.width) {
+                    return Err(format!(
+                        "maps of {}×{} and {}×{} cannot be averaged",
+                        sum.height, sum.width, cam.height, cam.width
+                    ));
+                }
+                sum.values.iter_mut().zip(&heat).for_each(|(s, h)| *s += h);
+                *n += 1;
+            }
+            None => {
+                *slot = Some((
+                    ClassMap {
+                        height: cam.height,
+                        width: cam.width,
+                        values: heat,
+                    },
+                    1,
+                ))
+            }
+        }
+    }
+    Ok(sums
+        .into_iter()
+        .map(|s| {
+            s.map(|(mut m, n)| {
+                m.values.iter_mut().for_each(|v| *v /= n as f32);
+                m
+            })
+        })
+        .collect())
+}
+
+/// A heat map in [0, 1] drawn with [`heat_colour`], enlarged `scale` times (nearest neighbour).
+pub fn heat_image(map: &ClassMap, scale: u32) -> RgbImage {
+    let scale = scale.max(1);
+    RgbImage::from_fn(
+        map.width as u32 * scale,
+        map.height as u32 * scale,
+        |x, y| {
+            let i = (y / scale) as usize * map.width + (x / scale) as usize;
+            image::Rgb(heat_colour(map.values[i]))
+        },
+    )
+}

@@ -4,19 +4,24 @@ use burn::prelude::*;
 
 use burn::tensor::FloatDType;
 
+use crate::cam::{class_activation_map, ClassMap};
 use crate::format::{read_model, ModelCard};
 use crate::model::{HostTensor, MultiExitCnn};
 
-/// One sample's `[C, H, W]` maps from read-back data.
-fn map_tensor(data: TensorData, shape: [usize; 3]) -> Result<HostTensor, String> {
-    let values = data
+/// The f32 values of read-back data.
+fn f32_values(data: TensorData) -> Result<Vec<f32>, String> {
+    Ok(data
         .convert::<f32>()
         .as_slice::<f32>()
-        .map_err(|e| format!("maps have an unexpected dtype: {e:?}"))?
-        .to_vec();
+        .map_err(|e| format!("the device returned an unexpected dtype: {e:?}"))?
+        .to_vec())
+}
+
+/// One sample's `[C, H, W]` maps from read-back data.
+fn map_tensor(data: TensorData, shape: [usize; 3]) -> Result<HostTensor, String> {
     Ok(HostTensor {
         shape: shape.to_vec(),
-        values,
+        values: f32_values(data)?,
     })
 }
 
@@ -96,26 +101,13 @@ impl LoadedModel {
         })
     }
 
-    /// One prepared input as a `[1, 3, S, S]` tensor, checked against the model's input size.
-    fn single(&self, input: &[f32]) -> Result<Tensor<4>, String> {
-        let s = self.card.config.input_size;
-        if input.len() != 3 * s * s {
-            return Err(format!(
-                "the input has {} values, the model needs 3×{s}×{s} = {}",
-                input.len(),
-                3 * s * s
-            ));
-        }
-        Ok(Tensor::<4>::from_data(
-            TensorData::new(input.to_vec(), [1, 3, s, s]),
-            &self.device,
-        ))
-    }
-
     /// The pooled maps of every exit for one prepared input, read back asynchronously
     /// (WebGPU-safe); with [`Self::exit_weights`] they give each exit's class activation maps.
     pub async fn exit_maps_async(&self, input: &[f32]) -> Result<ExitMaps, String> {
-        let maps = self.model.forward_all(self.single(input)?).maps;
+        let maps = self
+            .model
+            .forward_all(self.batch_input(&[input.to_vec()])?)
+            .maps;
         let mut out = Vec::with_capacity(maps.len());
         for m in maps {
             let [_, c, h, w] = m.dims();
@@ -131,7 +123,10 @@ impl LoadedModel {
 
     /// As [`Self::exit_maps_async`], reading back synchronously (native / CPU only).
     pub fn exit_maps(&self, input: &[f32]) -> Result<ExitMaps, String> {
-        let maps = self.model.forward_all(self.single(input)?).maps;
+        let maps = self
+            .model
+            .forward_all(self.batch_input(&[input.to_vec()])?)
+            .maps;
         maps.into_iter()
             .map(|m| {
                 let [_, c, h, w] = m.dims();
@@ -140,7 +135,49 @@ impl LoadedModel {
             .collect()
     }
 
-    fn batch_output(&self, inputs: &[Vec<f32>]) -> Result<(Tensor<2>, usize), String> {
+    /// Logits of a batch and, per sample, the final head's class activation map for the class
+    /// it predicts, from one forward pass read back asynchronously (WebGPU-safe).
+    pub async fn logits_and_final_cams_async(
+        &self,
+        inputs: &[Vec<f32>],
+    ) -> Result<(BatchLogits, Vec<ClassMap>), String> {
+        let x = self.batch_input(inputs)?;
+        let b = inputs.len();
+        let out = self.model.forward_all(x);
+        let logits = Tensor::cat(out.logits, 1)
+            .cast(FloatDType::F32)
+            .into_data_async()
+            .await
+            .map_err(|e| format!("reading logits from the device failed: {e:?}"))?;
+        let logits = self.split(f32_values(logits)?, b);
+        let maps = out.maps.last().expect("the final head has maps").clone();
+        let [_, c, h, w] = maps.dims();
+        let maps = maps
+            .cast(FloatDType::F32)
+            .into_data_async()
+            .await
+            .map_err(|e| format!("reading the final maps from the device failed: {e:?}"))?;
+        let maps = f32_values(maps)?;
+        let weight = self
+            .exit_weights
+            .last()
+            .expect("the final head has weights");
+        let last = logits.exits.len() - 1;
+        let k = logits.classes;
+        let mut cams = Vec::with_capacity(b);
+        for i in 0..b {
+            let class = crate::exit::argmax(&logits.exits[last][i * k..(i + 1) * k]);
+            let sample = HostTensor {
+                shape: vec![c, h, w],
+                values: maps[i * c * h * w..(i + 1) * c * h * w].to_vec(),
+            };
+            cams.push(class_activation_map(&sample, weight, class)?);
+        }
+        Ok((logits, cams))
+    }
+
+    /// A batch of prepared inputs as a `[B, 3, S, S]` tensor, each checked against the input size.
+    fn batch_input(&self, inputs: &[Vec<f32>]) -> Result<Tensor<4>, String> {
         let cfg = &self.card.config;
         let s = cfg.input_size;
         let per = 3 * s * s;
@@ -155,7 +192,15 @@ impl LoadedModel {
         }
         let b = inputs.len();
         let flat: Vec<f32> = inputs.iter().flatten().copied().collect();
-        let x = Tensor::<4>::from_data(TensorData::new(flat, [b, 3, s, s]), &self.device);
+        Ok(Tensor::<4>::from_data(
+            TensorData::new(flat, [b, 3, s, s]),
+            &self.device,
+        ))
+    }
+
+    fn batch_output(&self, inputs: &[Vec<f32>]) -> Result<(Tensor<2>, usize), String> {
+        let b = inputs.len();
+        let x = self.batch_input(inputs)?;
         let logits = self.model.forward(x);
         Ok((Tensor::cat(logits, 1).cast(FloatDType::F32), b))
     }

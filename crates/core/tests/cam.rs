@@ -137,3 +137,44 @@ fn lesion_share_hand_values() {
     assert_eq!(lesion_share(&[0.0, 0.0], &[255, 0]), None);
     assert_eq!(lesion_share(&[2.0, 2.0], &[255, 255]), Some(1.0));
 }
+
+#[test]
+fn group_mean_heat_averages_unit_heat_per_group() {
+    use fairscreen_core::cam::{group_mean_heat, heat_image};
+    let m = |v: Vec<f32>| ClassMap {
+        height: 1,
+        width: 2,
+        values: v,
+    };
+    // Group 0: [2, 4] → [0.5, 1] and [−1, 3] → [0, 1]: mean [0.25, 1]. Group 1: [6, −6] → [1, 0].
+    // Group 2 is empty; label 7 is skipped.
+    let cams = vec![
+        m(vec![2.0, 4.0]),
+        m(vec![6.0, -6.0]),
+        m(vec![-1.0, 3.0]),
+        m(vec![9.0, 9.0]),
+    ];
+    let means = group_mean_heat(&cams, &[0, 1, 0, 7], 3).unwrap();
+    assert_eq!(means[0].as_ref().unwrap().values, vec![0.25, 1.0]);
+    assert_eq!(means[1].as_ref().unwrap().values, vec![1.0, 0.0]);
+    assert!(means[2].is_none());
+    assert_eq!(
+        group_mean_heat(&cams, &[0, 1], 2).unwrap_err(),
+        "4 maps but 2 group labels"
+    );
+    let odd = vec![
+        m(vec![1.0, 1.0]),
+        ClassMap {
+            height: 2,
+            width: 1,
+            values: vec![1.0, 1.0],
+        },
+    ];
+    assert_eq!(
+        group_mean_heat(&odd, &[0, 0], 1).unwrap_err(),
+        "maps of 1×2 and 2×1 cannot be averaged"
+    );
+    let img = heat_image(means[0].as_ref().unwrap(), 3);
+    assert_eq!(img.dimensions(), (6, 3));
+    assert_eq!(img.get_pixel(4, 2).0, heat_colour(1.0));
+}
