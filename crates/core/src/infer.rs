@@ -1,7 +1,6 @@
 //! A loaded model on a device: upload inputs, run every exit, read logits back (sync or async).
 
 use burn::prelude::*;
-
 use burn::tensor::FloatDType;
 
 use crate::cam::{class_activation_map, ClassMap};
