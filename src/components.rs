@@ -2,7 +2,8 @@
 
 use base64::Engine;
 use fairscreen_core::cam::{
-    class_activation_map, group_mean_heat, heat_image, heatmap_overlay, positive_unit, upsample,
+    class_activation_map, group_lesion_focus, group_mean_heat, heat_image, heatmap_overlay,
+    positive_unit, upsample,
 };
 use fairscreen_core::exit::{argmax, exit_policy, softmax};
 use fairscreen_core::exit_analysis::parameter_count;
@@ -441,15 +442,20 @@ pub fn GroupHeatmaps() -> impl IntoView {
             .iter()
             .map(|t| usize::from(*t).wrapping_sub(1))
             .collect();
+        let side = bundle.card.side as usize;
         for (labels, names) in [
             (&skin, vec!["I–III".to_string(), "IV–VI".to_string()]),
             (&types, (1..=6).map(|t| format!("type {t}")).collect()),
         ] {
             let means = group_mean_heat(&cams, labels, names.len()).ok()?;
-            for (g, (mean, group)) in means.into_iter().zip(names).enumerate() {
+            let focus = match &bundle.lesion_masks {
+                Some(masks) => group_lesion_focus(&cams, masks, side, labels, names.len()).ok()?,
+                None => vec![None; names.len()],
+            };
+            for (g, ((mean, group), focus)) in means.into_iter().zip(names).zip(focus).enumerate() {
                 if let Some(mean) = mean {
                     let n = labels.iter().filter(|&&l| l == g).count();
-                    out.push((group, n, mean));
+                    out.push((group, n, mean, focus));
                 }
             }
         }
@@ -461,7 +467,15 @@ pub fn GroupHeatmaps() -> impl IntoView {
             .map(|g| {
                 let rows: Vec<_> = g
                     .iter()
-                    .map(|(name, n, m)| serde_json::json!({"group": name, "images": n, "heat": m.values}))
+                    .map(|(name, n, m, f)| {
+                        serde_json::json!({
+                            "group": name,
+                            "images": n,
+                            "heat": m.values,
+                            "lesion_share": f.map(|f| f.share),
+                            "lesion_area": f.map(|f| f.area),
+                        })
+                    })
                     .collect();
                 serde_json::to_string(&rows).unwrap_or_default()
             })
@@ -470,7 +484,7 @@ pub fn GroupHeatmaps() -> impl IntoView {
     let figures = move || {
         groups.get().map(|g| {
             g.into_iter()
-                .map(|(name, n, mean)| {
+                .map(|(name, n, mean, focus)| {
                     let scale = (96 / mean.width.max(1)) as u32;
                     let src = format!(
                         "data:image/png;base64,{}",
@@ -481,6 +495,9 @@ pub fn GroupHeatmaps() -> impl IntoView {
                         <figure class="group-heat">
                             <img src=src alt=format!("Mean heatmap, {name}") />
                             <figcaption>{format!("{name} ({n})")}</figcaption>
+                            {focus.map(|f| view! {
+                                <figcaption class="focus">{format!("on lesion {:.3} (area {:.3})", f.share, f.area)}</figcaption>
+                            })}
                         </figure>
                     }
                 })
@@ -491,7 +508,7 @@ pub fn GroupHeatmaps() -> impl IntoView {
         <section id="group-heatmaps" class="panel" class:hidden=move || groups.get().is_none()
             data-groups=json>
             <h2>"Heatmaps per skin group"</h2>
-            <p class="hint">"Where the final head looks, per group of the evaluation subset: each image's class activation map for the class the final head predicts, positive part scaled to [0, 1], averaged over the group (red: where the group's maps are hottest). Computed in this browser from the audit above. A per-group review of heatmaps, as in the facial-expression bias paper; the trainer's fairscreen-train heatmaps also measures how much of the heat lies on the lesion."</p>
+            <p class="hint">"Where the final head looks, per group of the evaluation subset: each image's class activation map for the class the final head predicts, positive part scaled to [0, 1], averaged over the group (red: where the group's maps are hottest). Computed in this browser from the audit above. Under each map, when the subset carries lesion masks: the mean share of each image's heat that lies on the lesion, and the lesion's mean share of the image (what a map that ignores the lesion would get). A per-group review of heatmaps, as in the facial-expression bias paper."</p>
             <div class="group-heat-row">{figures}</div>
         </section>
     }

@@ -549,9 +549,17 @@ fn check_group_heatmaps(
         .map(|t| usize::from(*t) - 1)
         .collect();
     let mut native: Vec<Vec<f32>> = Vec::new();
+    let mut focus = Vec::new();
+    let masks = bundle
+        .lesion_masks
+        .as_ref()
+        .expect("the shipped evaluation subset has lesion masks");
+    let side = bundle.card.side as usize;
     for (labels, n) in [(&skin, 2), (&types, 6)] {
         let means = fairscreen_core::cam::group_mean_heat(&cams, labels, n).unwrap();
         native.extend(means.into_iter().flatten().map(|m| m.values));
+        let f = fairscreen_core::cam::group_lesion_focus(&cams, masks, side, labels, n).unwrap();
+        focus.extend(f.into_iter().flatten());
     }
     let page: Vec<serde_json::Value> =
         serde_json::from_str(&s.attr("#group-heatmaps", "data-groups").unwrap()).unwrap();
@@ -562,15 +570,25 @@ fn check_group_heatmaps(
         skin.iter().filter(|&&g| g == 0).count()
     );
     let mut worst = 0.0f32;
-    for (p, n) in page.iter().zip(&native) {
+    let mut worst_share = 0.0f64;
+    for ((p, n), f) in page.iter().zip(&native).zip(&focus) {
         let heat: Vec<f32> = serde_json::from_value(p["heat"].clone()).unwrap();
         assert_eq!(heat.len(), n.len());
         for (a, b) in heat.iter().zip(n) {
             worst = worst.max((a - b).abs());
         }
+        let share = p["lesion_share"]
+            .as_f64()
+            .expect("a lesion share per group");
+        worst_share = worst_share.max((share - f.share).abs());
+        assert!((p["lesion_area"].as_f64().unwrap() - f.area).abs() < 1e-9);
     }
-    println!("group heatmaps: max |Δ mean heat| vs native = {worst:e}");
+    println!(
+        "group heatmaps: max |Δ mean heat| vs native = {worst:e}, max |Δ lesion share| = {worst_share:e}"
+    );
     assert!(worst <= 1e-4, "{worst}");
+    assert!(worst_share <= 1e-4, "{worst_share}");
+    assert!(s.text("#group-heatmaps").contains("on lesion"));
     assert_eq!(
         s.attr("#group-heatmaps img", "alt").unwrap(),
         "Mean heatmap, I–III"

@@ -96,6 +96,9 @@ pub struct EvalBundle {
     pub ages: Vec<u8>,
     /// Source id per image (e.g. the generator index).
     pub ids: Vec<u32>,
+    /// Lesion coverage per pixel (0–255), `[N, side, side]` row-major, when the source knows it
+    /// (SynthDerm); stored as grayscale PNGs.
+    pub lesion_masks: Option<Vec<u8>>,
 }
 
 impl EvalBundle {
@@ -113,6 +116,12 @@ impl EvalBundle {
     pub fn image(&self, i: usize) -> &[u8] {
         let n = (self.card.side * self.card.side * 3) as usize;
         &self.images[i * n..(i + 1) * n]
+    }
+
+    /// Lesion coverage of image `i` (`side·side` bytes), when the bundle has masks.
+    pub fn lesion_mask(&self, i: usize) -> Option<&[u8]> {
+        let n = (self.card.side * self.card.side) as usize;
+        self.lesion_masks.as_ref().map(|m| &m[i * n..(i + 1) * n])
     }
 
     /// Image `i` as an RGB image.
@@ -310,7 +319,23 @@ fn encode_png_smallest(img: &RgbImage) -> Vec<u8> {
     out
 }
 
-/// Serialises a bundle: PNG-encodes the images, fills in the card's count, per-cell and
+/// A grayscale image as PNG bytes (best compression).
+fn encode_gray_png(img: &image::GrayImage) -> Vec<u8> {
+    use image::codecs::png::{CompressionType, FilterType, PngEncoder};
+    use image::ImageEncoder;
+    let mut out = Vec::new();
+    PngEncoder::new_with_quality(&mut out, CompressionType::Best, FilterType::Adaptive)
+        .write_image(
+            img.as_raw(),
+            img.width(),
+            img.height(),
+            image::ExtendedColorType::L8,
+        )
+        .expect("PNG encoding to memory cannot fail");
+    out
+}
+
+/// Serialises a bundle: PNG-encodes the images (and lesion masks, when present), fills in the card's count, per-cell and
 /// per-class counts, format version and data hash.
 pub fn write_eval_bundle(bundle: &EvalBundle) -> Result<Vec<u8>, BundleError> {
     let n = bundle.len();
@@ -327,6 +352,16 @@ pub fn write_eval_bundle(bundle: &EvalBundle) -> Result<Vec<u8>, BundleError> {
                 name: name.into(),
                 expected: n,
                 found: len,
+            });
+        }
+    }
+    if let Some(m) = &bundle.lesion_masks {
+        let per = (bundle.card.side * bundle.card.side) as usize;
+        if m.len() != n * per {
+            return Err(BundleError::CountMismatch {
+                name: "lesion_masks".into(),
+                expected: n,
+                found: m.len() / per.max(1),
             });
         }
     }
@@ -347,15 +382,33 @@ pub fn write_eval_bundle(bundle: &EvalBundle) -> Result<Vec<u8>, BundleError> {
         offsets.push(png.len() as u32);
     }
     let u32s = |v: &[u32]| v.iter().flat_map(|x| x.to_le_bytes()).collect::<Vec<u8>>();
-    let tensors: Vec<(&str, &str, Vec<u8>)> = vec![
+    let mut tensors: Vec<(&str, &str, Vec<u8>)> = vec![
         ("age", "U8", bundle.ages.clone()),
         ("id", "U32", u32s(&bundle.ids)),
         ("label", "U8", bundle.labels.clone()),
+    ];
+    if bundle.lesion_masks.is_some() {
+        let mut mask_png = Vec::new();
+        let mut mask_offsets: Vec<u32> = vec![0];
+        for i in 0..n {
+            let mask = image::GrayImage::from_raw(
+                bundle.card.side,
+                bundle.card.side,
+                bundle.lesion_mask(i).expect("masks present").to_vec(),
+            )
+            .expect("mask length checked above");
+            mask_png.extend_from_slice(&encode_gray_png(&mask));
+            mask_offsets.push(mask_png.len() as u32);
+        }
+        tensors.push(("mask_png", "U8", mask_png));
+        tensors.push(("mask_png_offsets", "U32", u32s(&mask_offsets)));
+    }
+    tensors.extend([
         ("png", "U8", png),
         ("png_offsets", "U32", u32s(&offsets)),
         ("sex", "U8", bundle.sexes.clone()),
         ("skin_type", "U8", bundle.skin_types.clone()),
-    ];
+    ]);
     let mut data = Vec::new();
     let mut header = serde_json::Map::new();
     for (name, dtype, bytes) in tensors {
@@ -443,6 +496,14 @@ pub fn read_eval_bundle_with(
     };
     let png = tensor("png", "U8", usize::MAX)?;
     let offsets = u32s(tensor("png_offsets", "U32", n + 1)?);
+    let masks = if entries.contains_key("mask_png") {
+        Some((
+            tensor("mask_png", "U8", usize::MAX)?,
+            u32s(tensor("mask_png_offsets", "U32", n + 1)?),
+        ))
+    } else {
+        None
+    };
     let mut per: BTreeMap<&str, &[u8]> = BTreeMap::new();
     for (name, dtype) in PER_IMAGE {
         per.insert(name, tensor(name, dtype, n)?);
@@ -486,7 +547,42 @@ pub fn read_eval_bundle_with(
         images.extend_from_slice(img.to_rgb8().as_raw());
         progress(i + 1, n);
     }
+    let lesion_masks = match masks {
+        None => None,
+        Some((mask_png, mask_offsets)) => {
+            if mask_offsets[0] != 0
+                || mask_offsets.windows(2).any(|w| w[1] < w[0])
+                || mask_offsets[n] as usize != mask_png.len()
+            {
+                return Err(BundleError::BadHeader(
+                    "mask_png_offsets are not increasing from 0 to the length of 'mask_png'".into(),
+                ));
+            }
+            let mut out = Vec::with_capacity(n * (side * side) as usize);
+            for i in 0..n {
+                let bytes = &mask_png[mask_offsets[i] as usize..mask_offsets[i + 1] as usize];
+                let img = image::load_from_memory_with_format(bytes, image::ImageFormat::Png)
+                    .map_err(|e| BundleError::BadImage {
+                        index: i,
+                        message: format!("lesion mask: {e}"),
+                    })?;
+                if img.width() != side || img.height() != side {
+                    return Err(BundleError::BadImage {
+                        index: i,
+                        message: format!(
+                            "lesion mask of {}×{} pixels, the data card says {side}×{side}",
+                            img.width(),
+                            img.height()
+                        ),
+                    });
+                }
+                out.extend_from_slice(img.to_luma8().as_raw());
+            }
+            Some(out)
+        }
+    };
     let bundle = EvalBundle {
+        lesion_masks,
         images,
         labels: per["label"].to_vec(),
         skin_types: per["skin_type"].to_vec(),

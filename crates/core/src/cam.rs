@@ -217,3 +217,60 @@ pub fn heat_image(map: &ClassMap, scale: u32) -> RgbImage {
         },
     )
 }
+
+/// One group's lesion focus: mean share of heat on the lesion and mean lesion area.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct LesionFocus {
+    /// Mean [`lesion_share`] over the group's maps that have heat.
+    pub share: f64,
+    /// Mean lesion area (share of the image), what a uniform map would put on the lesion.
+    pub area: f64,
+    /// Images in the group.
+    pub images: usize,
+}
+
+/// Per group `0..n_groups`, the lesion focus of the final-head maps `cams` (one per image,
+/// upsampled to `side × side`, positive part) against the images' lesion coverage `masks`
+/// (`[N, side, side]`, 0–255); `None` for an empty group.
+pub fn group_lesion_focus(
+    cams: &[ClassMap],
+    masks: &[u8],
+    side: usize,
+    groups: &[usize],
+    n_groups: usize,
+) -> Result<Vec<Option<LesionFocus>>, String> {
+    let per = side * side;
+    if cams.len() != groups.len() || masks.len() != cams.len() * per {
+        return Err(format!(
+            "{} maps, {} group labels and {} mask pixels (expected {} per image) do not match",
+            cams.len(),
+            groups.len(),
+            masks.len(),
+            per
+        ));
+    }
+    let mut acc = vec![(0.0f64, 0usize, 0.0f64, 0usize); n_groups];
+    for (i, (cam, &g)) in cams.iter().zip(groups).enumerate() {
+        let Some(a) = acc.get_mut(g) else {
+            continue;
+        };
+        let mask = &masks[i * per..(i + 1) * per];
+        let heat = positive_unit(&upsample(cam, side));
+        if let Some(share) = lesion_share(&heat, mask) {
+            a.0 += f64::from(share);
+            a.1 += 1;
+        }
+        a.2 += mask.iter().map(|&m| f64::from(m) / 255.0).sum::<f64>() / per as f64;
+        a.3 += 1;
+    }
+    Ok(acc
+        .into_iter()
+        .map(|(share, with_heat, area, n)| {
+            (n > 0).then(|| LesionFocus {
+                share: share / with_heat.max(1) as f64,
+                area: area / n as f64,
+                images: n,
+            })
+        })
+        .collect())
+}

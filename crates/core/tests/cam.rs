@@ -178,3 +178,29 @@ fn group_mean_heat_averages_unit_heat_per_group() {
     assert_eq!(img.dimensions(), (6, 3));
     assert_eq!(img.get_pixel(4, 2).0, heat_colour(1.0));
 }
+
+#[test]
+fn group_lesion_focus_by_hand() {
+    use fairscreen_core::cam::group_lesion_focus;
+    // 1×1 maps upsample to a constant 2×2 heat of 1 (positive) or 0 (no heat).
+    let m = |v: f32| ClassMap {
+        height: 1,
+        width: 1,
+        values: vec![v],
+    };
+    // Image 0: lesion on 1 of 4 pixels → share 0.25, area 0.25. Image 1: lesion on 2 of 4 →
+    // 0.5, 0.5. Image 2 (group 1): no heat → no share, area 1.
+    let masks = [
+        255, 0, 0, 0, //
+        255, 255, 0, 0, //
+        255, 255, 255, 255,
+    ];
+    let f = group_lesion_focus(&[m(2.0), m(1.0), m(-1.0)], &masks, 2, &[0, 0, 1], 3).unwrap();
+    let g0 = f[0].unwrap();
+    assert!((g0.share - 0.375).abs() < 1e-9 && (g0.area - 0.375).abs() < 1e-9);
+    assert_eq!(g0.images, 2);
+    let g1 = f[1].unwrap();
+    assert_eq!((g1.share, g1.area, g1.images), (0.0, 1.0, 1));
+    assert!(f[2].is_none());
+    assert!(group_lesion_focus(&[m(1.0)], &masks, 2, &[0], 1).is_err());
+}

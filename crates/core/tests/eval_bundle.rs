@@ -49,6 +49,7 @@ fn bundle() -> EvalBundle {
             .map(|i| if i == 4 { UNKNOWN_AGE } else { 20 + i as u8 })
             .collect(),
         ids: (0..n).map(|i| 1000 + i as u32).collect(),
+        lesion_masks: None,
     }
 }
 
@@ -280,4 +281,25 @@ fn card_counts_that_contradict_the_data_are_rejected() {
         with_card(h, &c);
     });
     assert!(matches!(e, BundleError::BadCard(_)), "{e}");
+}
+
+/// Lesion masks are optional: a bundle with them stores them as grayscale PNGs and reads them
+/// back exactly; a bundle without them reads back without; a wrong mask count is refused.
+#[test]
+fn lesion_masks_round_trip_when_present() {
+    let mut b = bundle();
+    let per = (SIDE * SIDE) as usize;
+    let masks: Vec<u8> = (0..b.len() * per).map(|k| ((k * 13) % 256) as u8).collect();
+    b.lesion_masks = Some(masks.clone());
+    let bytes = write_eval_bundle(&b).unwrap();
+    let back = read_eval_bundle(&bytes).unwrap();
+    assert_eq!(back.lesion_masks.as_deref(), Some(&masks[..]));
+    assert_eq!(back.lesion_mask(2).unwrap(), &masks[2 * per..3 * per]);
+    let (header, _) = split(&bytes);
+    assert_eq!(header["mask_png"]["dtype"], "U8");
+    let plain = read_eval_bundle(&write_eval_bundle(&bundle()).unwrap()).unwrap();
+    assert!(plain.lesion_masks.is_none() && plain.lesion_mask(0).is_none());
+    b.lesion_masks = Some(masks[..masks.len() - per].to_vec());
+    let e = write_eval_bundle(&b).unwrap_err();
+    assert!(e.to_string().contains("lesion_masks"), "{e}");
 }

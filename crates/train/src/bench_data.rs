@@ -11,7 +11,7 @@ use fairscreen_core::preprocess::encode_png;
 use fairscreen_core::write_eval_bundle;
 use fairscreen_datasets::{read_labelled_folder, OnBadRow};
 use fairscreen_synth::{
-    contact_sheet, generate, generate_with, stratified_spec, Artefact, BiasKnobs, SynthConfig,
+    contact_sheet, generate, generate_with_mask, stratified_spec, Artefact, BiasKnobs, SynthConfig,
     CLASS_NAMES, GENERATOR_VERSION, SEX_NAMES,
 };
 use indicatif::{ProgressBar, ProgressStyle};
@@ -313,9 +313,12 @@ fn synth_bundle(a: &EvalBundleArgs, side: u32, command: String) -> Result<EvalBu
         CLASS_NAMES.iter().map(|s| s.to_string()).collect(),
     );
     for i in 0..n {
-        let s = generate_with(&config, a.seed, i, stratified_spec(i));
+        let (s, mask) = generate_with_mask(&config, a.seed, i, stratified_spec(i));
         let m = &s.meta;
         b.images.extend_from_slice(s.image.as_raw());
+        b.lesion_masks
+            .get_or_insert_with(Vec::new)
+            .extend_from_slice(&mask);
         b.labels.push(m.label);
         b.skin_types.push(m.skin_type);
         b.sexes.push(m.sex);
@@ -393,5 +396,6 @@ fn empty_bundle(name: &str, side: u32, class_names: Vec<String>) -> EvalBundle {
         sexes: vec![],
         ages: vec![],
         ids: vec![],
+        lesion_masks: None,
     }
 }
