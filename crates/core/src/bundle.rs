@@ -303,36 +303,31 @@ fn check_values(b: &EvalBundle) -> Result<(), BundleError> {
     Ok(())
 }
 
-/// PNG at the strongest compression with adaptive row filters (smaller than the default).
-fn encode_png_smallest(img: &RgbImage) -> Vec<u8> {
+/// PNG at the strongest compression with adaptive row filters (smaller than the default) of
+/// `width × height` pixels of `colour` type.
+fn encode_png_smallest_raw(
+    raw: &[u8],
+    width: u32,
+    height: u32,
+    colour: image::ExtendedColorType,
+) -> Vec<u8> {
     use image::codecs::png::{CompressionType, FilterType, PngEncoder};
     use image::ImageEncoder;
     let mut out = Vec::new();
     PngEncoder::new_with_quality(&mut out, CompressionType::Best, FilterType::Adaptive)
-        .write_image(
-            img.as_raw(),
-            img.width(),
-            img.height(),
-            image::ExtendedColorType::Rgb8,
-        )
+        .write_image(raw, width, height, colour)
         .expect("PNG encoding to memory cannot fail");
     out
 }
 
-/// A grayscale image as PNG bytes (best compression).
-fn encode_gray_png(img: &image::GrayImage) -> Vec<u8> {
-    use image::codecs::png::{CompressionType, FilterType, PngEncoder};
-    use image::ImageEncoder;
-    let mut out = Vec::new();
-    PngEncoder::new_with_quality(&mut out, CompressionType::Best, FilterType::Adaptive)
-        .write_image(
-            img.as_raw(),
-            img.width(),
-            img.height(),
-            image::ExtendedColorType::L8,
-        )
-        .expect("PNG encoding to memory cannot fail");
-    out
+/// An RGB image as the smallest PNG ([`encode_png_smallest_raw`]).
+fn encode_png_smallest(img: &RgbImage) -> Vec<u8> {
+    encode_png_smallest_raw(
+        img.as_raw(),
+        img.width(),
+        img.height(),
+        image::ExtendedColorType::Rgb8,
+    )
 }
 
 /// Serialises a bundle: PNG-encodes the images (and lesion masks, when present), fills in the card's count, per-cell and
@@ -391,13 +386,12 @@ pub fn write_eval_bundle(bundle: &EvalBundle) -> Result<Vec<u8>, BundleError> {
         let mut mask_png = Vec::new();
         let mut mask_offsets: Vec<u32> = vec![0];
         for i in 0..n {
-            let mask = image::GrayImage::from_raw(
+            mask_png.extend_from_slice(&encode_png_smallest_raw(
+                bundle.lesion_mask(i).expect("masks present"),
                 bundle.card.side,
                 bundle.card.side,
-                bundle.lesion_mask(i).expect("masks present").to_vec(),
-            )
-            .expect("mask length checked above");
-            mask_png.extend_from_slice(&encode_gray_png(&mask));
+                image::ExtendedColorType::L8,
+            ));
             mask_offsets.push(mask_png.len() as u32);
         }
         tensors.push(("mask_png", "U8", mask_png));
