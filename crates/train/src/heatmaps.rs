@@ -329,6 +329,20 @@ pub fn cmd_heatmaps(a: HeatmapsArgs) -> Result<()> {
     Ok(())
 }
 
+/// `exit 1 / exit 2 / … / final` for `exits` exits.
+fn exit_names(exits: usize) -> String {
+    (0..exits)
+        .map(|e| {
+            if e + 1 == exits {
+                "final".to_string()
+            } else {
+                format!("exit {}", e + 1)
+            }
+        })
+        .collect::<Vec<_>>()
+        .join(" / ")
+}
+
 fn markdown(r: &HeatmapReport, mean_heat: &[(String, Vec<f32>, usize)]) -> String {
     let mut s = format!(
         "# Per-group heatmap analysis\n\n- Command: `{}`\n- Model: `{}`; early-exit policy at θ = {}\n\
@@ -336,7 +350,7 @@ fn markdown(r: &HeatmapReport, mean_heat: &[(String, Vec<f32>, usize)]) -> Strin
          - Heatmap: class activation map of the predicted class (exact for the GAP → Linear heads), positive part, \
          bilinear to the input size; *lesion share* = share of the heat on the lesion; *lesion area* = the share a uniform \
          map would put there\n- Machine: {}; wall time {:.1} min; finished {}\n\n\
-         | attribute | group | images | accuracy (final head) | lesion area | lesion share, final head [95 %] | lesion share, exit that fired [95 %] | answered by exit 1 / 2 / 3 / final |\n\
+         | attribute | group | images | accuracy (final head) | lesion area | lesion share, final head [95 %] | lesion share, exit that fired [95 %] | answered by {} |\n\
          |---|---|---|---|---|---|---|---|\n",
         r.command,
         r.model,
@@ -344,7 +358,8 @@ fn markdown(r: &HeatmapReport, mean_heat: &[(String, Vec<f32>, usize)]) -> Strin
         r.images.len(),
         r.machine,
         r.wall_seconds / 60.0,
-        r.finished
+        r.finished,
+        exit_names(r.groups.first().map_or(0, |g| g.exit_mix.len())),
     );
     for g in &r.groups {
         s.push_str(&format!(
