@@ -421,11 +421,10 @@ pub async fn classify(model: &LoadedModel, bytes: &[u8]) -> Result<Screened, Str
     let config = &model.card.config;
     let image = square_resize(&decode_image(bytes)?, config.input_size as u32);
     let input = to_input(&image, config);
-    let logits = model.logits_async(std::slice::from_ref(&input)).await?;
+    let (logits, maps) = model.logits_and_maps_async(&input).await?;
     if logits.exits.iter().flatten().any(|v| !v.is_finite()) {
         return Err("the model produced non-finite logits on this backend".into());
     }
-    let maps = model.exit_maps_async(&input).await?;
     Ok(Screened {
         logits,
         maps,

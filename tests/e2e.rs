@@ -201,7 +201,7 @@ fn check_heatmap(s: &Session, model: &LoadedModel, path: &Path, theta: f32, tole
     );
     let input = fairscreen_core::preprocess::to_input(&photo, config);
     let want = exit_policy(&native_logits(model, path), theta);
-    let maps = model.exit_maps(&input).unwrap();
+    let maps = model.logits_and_maps(&input).unwrap().1;
     let native =
         class_activation_map(&maps[want.exit], &model.exit_weights[want.exit], want.class).unwrap();
     let (exit, class) = s.wait_for("the heatmap to follow θ", Duration::from_secs(10), |s| {
@@ -537,7 +537,7 @@ fn check_group_heatmaps(
         .map(|i| {
             let input =
                 fairscreen_core::preprocess::to_input(&bundle.rgb_image(i), &model.card.config);
-            let maps = model.exit_maps(&input).unwrap();
+            let maps = model.logits_and_maps(&input).unwrap().1;
             let class = fairscreen_core::exit::argmax(&logits[i][last]);
             class_activation_map(&maps[last], &model.exit_weights[last], class).unwrap()
         })

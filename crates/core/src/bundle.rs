@@ -434,6 +434,52 @@ pub fn write_eval_bundle(bundle: &EvalBundle) -> Result<Vec<u8>, BundleError> {
     Ok(out)
 }
 
+/// Decodes the `offsets.len() − 1` PNGs packed in tensor `name` (`png`), each `side × side`,
+/// into their concatenated raw pixels (`convert` gives each image's); errors about an image start with `what`.
+fn decode_pngs(
+    png: &[u8],
+    offsets: &[u32],
+    side: u32,
+    name: &str,
+    what: &str,
+    convert: impl Fn(image::DynamicImage) -> Vec<u8>,
+    mut decoded: impl FnMut(usize),
+) -> Result<Vec<u8>, BundleError> {
+    let n = offsets.len() - 1;
+    if offsets[0] != 0
+        || offsets.windows(2).any(|w| w[1] < w[0])
+        || offsets[n] as usize != png.len()
+    {
+        return Err(BundleError::BadHeader(format!(
+            "{name}_offsets are not increasing from 0 to the length of '{name}'"
+        )));
+    }
+    let mut out = Vec::new();
+    for i in 0..n {
+        let bytes = &png[offsets[i] as usize..offsets[i + 1] as usize];
+        let img =
+            image::load_from_memory_with_format(bytes, image::ImageFormat::Png).map_err(|e| {
+                BundleError::BadImage {
+                    index: i,
+                    message: format!("{what}{e}"),
+                }
+            })?;
+        if img.width() != side || img.height() != side {
+            return Err(BundleError::BadImage {
+                index: i,
+                message: format!(
+                    "{what}{}×{} pixels, the data card says {side}×{side}",
+                    img.width(),
+                    img.height()
+                ),
+            });
+        }
+        out.extend(convert(img));
+        decoded(i);
+    }
+    Ok(out)
+}
+
 /// Parses, validates and decodes a bundle; `progress(done, total)` is called as images decode.
 pub fn read_eval_bundle_with(
     bytes: &[u8],
@@ -509,71 +555,27 @@ pub fn read_eval_bundle_with(
             found,
         });
     }
-    if offsets[0] != 0
-        || offsets.windows(2).any(|w| w[1] < w[0])
-        || offsets[n] as usize != png.len()
-    {
-        return Err(BundleError::BadHeader(
-            "png_offsets are not increasing from 0 to the length of 'png'".into(),
-        ));
-    }
     let side = card.side;
-    let mut images = Vec::with_capacity(n * (side * side * 3) as usize);
-    for i in 0..n {
-        let bytes = &png[offsets[i] as usize..offsets[i + 1] as usize];
-        let img =
-            image::load_from_memory_with_format(bytes, image::ImageFormat::Png).map_err(|e| {
-                BundleError::BadImage {
-                    index: i,
-                    message: e.to_string(),
-                }
-            })?;
-        if img.width() != side || img.height() != side {
-            return Err(BundleError::BadImage {
-                index: i,
-                message: format!(
-                    "{}×{} pixels, the data card says {side}×{side}",
-                    img.width(),
-                    img.height()
-                ),
-            });
-        }
-        images.extend_from_slice(img.to_rgb8().as_raw());
-        progress(i + 1, n);
-    }
+    let images = decode_pngs(
+        png,
+        &offsets,
+        side,
+        "png",
+        "",
+        |img| img.into_rgb8().into_raw(),
+        |i| progress(i + 1, n),
+    )?;
     let lesion_masks = match masks {
         None => None,
-        Some((mask_png, mask_offsets)) => {
-            if mask_offsets[0] != 0
-                || mask_offsets.windows(2).any(|w| w[1] < w[0])
-                || mask_offsets[n] as usize != mask_png.len()
-            {
-                return Err(BundleError::BadHeader(
-                    "mask_png_offsets are not increasing from 0 to the length of 'mask_png'".into(),
-                ));
-            }
-            let mut out = Vec::with_capacity(n * (side * side) as usize);
-            for i in 0..n {
-                let bytes = &mask_png[mask_offsets[i] as usize..mask_offsets[i + 1] as usize];
-                let img = image::load_from_memory_with_format(bytes, image::ImageFormat::Png)
-                    .map_err(|e| BundleError::BadImage {
-                        index: i,
-                        message: format!("lesion mask: {e}"),
-                    })?;
-                if img.width() != side || img.height() != side {
-                    return Err(BundleError::BadImage {
-                        index: i,
-                        message: format!(
-                            "lesion mask of {}×{} pixels, the data card says {side}×{side}",
-                            img.width(),
-                            img.height()
-                        ),
-                    });
-                }
-                out.extend_from_slice(img.to_luma8().as_raw());
-            }
-            Some(out)
-        }
+        Some((mask_png, mask_offsets)) => Some(decode_pngs(
+            mask_png,
+            &mask_offsets,
+            side,
+            "mask_png",
+            "lesion mask: ",
+            |img| img.into_luma8().into_raw(),
+            |_| {},
+        )?),
     };
     let bundle = EvalBundle {
         lesion_masks,

@@ -100,38 +100,56 @@ impl LoadedModel {
         })
     }
 
-    /// The pooled maps of every exit for one prepared input, read back asynchronously
-    /// (WebGPU-safe); with [`Self::exit_weights`] they give each exit's class activation maps.
-    pub async fn exit_maps_async(&self, input: &[f32]) -> Result<ExitMaps, String> {
-        let maps = self
-            .model
-            .forward_all(self.batch_input(&[input.to_vec()])?)
-            .maps;
+    /// One forward pass of one prepared input: every exit's logits `[1, E·K]` and pooled maps,
+    /// both as f32 (not yet read back).
+    fn single_pass(&self, input: &[f32]) -> Result<(Tensor<2>, Vec<Tensor<4>>), String> {
+        let out = self.model.forward_all(self.batch_input(&[input.to_vec()])?);
+        let logits = Tensor::cat(out.logits, 1).cast(FloatDType::F32);
+        let maps = out
+            .maps
+            .into_iter()
+            .map(|m| m.cast(FloatDType::F32))
+            .collect();
+        Ok((logits, maps))
+    }
+
+    /// Logits and pooled maps of every exit for one prepared input, from one forward pass read
+    /// back asynchronously (WebGPU-safe); with [`Self::exit_weights`] the maps give each exit's
+    /// class activation maps.
+    pub async fn logits_and_maps_async(
+        &self,
+        input: &[f32],
+    ) -> Result<(BatchLogits, ExitMaps), String> {
+        let (logits, maps) = self.single_pass(input)?;
+        let logits = logits
+            .into_data_async()
+            .await
+            .map_err(|e| format!("reading logits from the device failed: {e:?}"))?;
+        let logits = self.split(f32_values(logits)?, 1);
         let mut out = Vec::with_capacity(maps.len());
         for m in maps {
             let [_, c, h, w] = m.dims();
             let data = m
-                .cast(FloatDType::F32)
                 .into_data_async()
                 .await
                 .map_err(|e| format!("reading the exit maps from the device failed: {e:?}"))?;
             out.push(map_tensor(data, [c, h, w])?);
         }
-        Ok(out)
+        Ok((logits, out))
     }
 
-    /// As [`Self::exit_maps_async`], reading back synchronously (native / CPU only).
-    pub fn exit_maps(&self, input: &[f32]) -> Result<ExitMaps, String> {
-        let maps = self
-            .model
-            .forward_all(self.batch_input(&[input.to_vec()])?)
-            .maps;
-        maps.into_iter()
+    /// As [`Self::logits_and_maps_async`], reading back synchronously (native / CPU only).
+    pub fn logits_and_maps(&self, input: &[f32]) -> Result<(BatchLogits, ExitMaps), String> {
+        let (logits, maps) = self.single_pass(input)?;
+        let logits = self.split(f32_values(logits.into_data())?, 1);
+        let maps = maps
+            .into_iter()
             .map(|m| {
                 let [_, c, h, w] = m.dims();
-                map_tensor(m.cast(FloatDType::F32).into_data(), [c, h, w])
+                map_tensor(m.into_data(), [c, h, w])
             })
-            .collect()
+            .collect::<Result<_, _>>()?;
+        Ok((logits, maps))
     }
 
     /// Logits of a batch and, per sample, the final head's class activation map for the class

@@ -31,7 +31,8 @@ fn every_exit_cam_averages_to_its_logit() {
             .logits(std::slice::from_ref(&input))
             .unwrap()
             .sample(0);
-        let maps = model.exit_maps(&input).unwrap();
+        let (one_pass, maps) = model.logits_and_maps(&input).unwrap();
+        assert_eq!(one_pass.sample(0), logits, "one pass gives the same logits");
         assert_eq!(maps.len(), exits);
         for (e, m) in maps.iter().enumerate() {
             let side = if e + 1 == exits {

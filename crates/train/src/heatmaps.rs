@@ -9,7 +9,7 @@ use std::time::Instant;
 
 use anyhow::{Context, Result};
 use fairscreen_core::cam::{
-    class_activation_map, heat_colour, lesion_share, positive_unit, upsample,
+    class_activation_map, heat_image, lesion_share, positive_unit, upsample, ClassMap,
 };
 use fairscreen_core::exit::exit_policy;
 use fairscreen_core::infer::LoadedModel;
@@ -204,14 +204,14 @@ fn summarise(attribute: &str, group: &str, members: &[&ImageHeat], exits: usize)
     }
 }
 
-/// A mean heat map as a colour image, enlarged `scale` times.
-fn heat_png(heat: &[f32], side: u32, scale: u32) -> Vec<u8> {
-    let max = heat.iter().copied().fold(0.0f32, f32::max).max(1e-12);
-    let img = image::RgbImage::from_fn(side * scale, side * scale, |x, y| {
-        let v = heat[((y / scale) * side + x / scale) as usize] / max;
-        image::Rgb(heat_colour(v))
-    });
-    encode_png(&img)
+/// A mean heat map scaled to its maximum, as a colour PNG enlarged `scale` times.
+fn heat_png(heat: &[f32], side: usize, scale: u32) -> Vec<u8> {
+    let map = ClassMap {
+        height: side,
+        width: side,
+        values: positive_unit(heat),
+    };
+    encode_png(&heat_image(&map, scale))
 }
 
 /// Runs the command.
@@ -235,11 +235,8 @@ pub fn cmd_heatmaps(a: HeatmapsArgs) -> Result<()> {
         let spec = draw_spec(&synth, a.seed, i);
         let (sample, coverage) = generate_with_mask(&synth, a.seed, i, spec);
         let input = to_input(&sample.image, &config);
-        let logits = model
-            .logits(std::slice::from_ref(&input))
-            .map_err(anyhow::Error::msg)?
-            .sample(0);
-        let maps = model.exit_maps(&input).map_err(anyhow::Error::msg)?;
+        let (logits, maps) = model.logits_and_maps(&input).map_err(anyhow::Error::msg)?;
+        let logits = logits.sample(0);
         let heat_of = |e: usize, class: usize| -> Result<Vec<f32>> {
             let cam = class_activation_map(&maps[e], &model.exit_weights[e], class)
                 .map_err(anyhow::Error::msg)?;
@@ -301,7 +298,7 @@ pub fn cmd_heatmaps(a: HeatmapsArgs) -> Result<()> {
         let mean: Vec<f32> = sum.iter().map(|v| v / *n as f32).collect();
         std::fs::write(
             a.out.join(format!("mean-heat-{key}.png")),
-            heat_png(&mean, side as u32, 3),
+            heat_png(&mean, side, 3),
         )?;
     }
     let report = HeatmapReport {
