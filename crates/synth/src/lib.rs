@@ -17,10 +17,23 @@
 //!   skin, a ruler/ink artefact correlated with malignancy in light skin only, an erythema halo
 //!   correlated with malignancy in men only, and label noise.
 
+mod colour;
+mod cues;
+mod lesion;
+mod noise;
+mod skin;
+
 use image::{Rgb, RgbImage};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
+
+pub use colour::{ita_degrees, lab_to_srgb, srgb_to_lab};
+
+use cues::Cues;
+use lesion::{contrast_factor, Lesion};
+use noise::{noisy_pixel, normal};
+use skin::Skin;
 
 /// Generator name and version, recorded in every data card; bump it when the bytes change.
 pub const GENERATOR_VERSION: &str = "synthderm-1";
@@ -259,12 +272,14 @@ pub fn stratified_spec(index: u64) -> SampleSpec {
     }
 }
 
+/// The random stream of sample `index`'s class and groups (even ChaCha8 streams).
 fn spec_rng(seed: u64, index: u64) -> ChaCha8Rng {
     let mut r = ChaCha8Rng::seed_from_u64(seed);
     r.set_stream(index.wrapping_mul(2));
     r
 }
 
+/// The random stream of sample `index`'s rendering (odd ChaCha8 streams).
 fn render_rng(seed: u64, index: u64) -> ChaCha8Rng {
     let mut r = ChaCha8Rng::seed_from_u64(seed);
     r.set_stream(index.wrapping_mul(2).wrapping_add(1));
@@ -345,546 +360,72 @@ pub fn contact_sheet(config: &SynthConfig, seed: u64, per_cell: u32, cell_side: 
 }
 
 // ---------------------------------------------------------------------------------------------
-// Colour science.
+// Rendering: the sections draw their random numbers in this order (label, age, skin, lesion,
+// cues), then every pixel draws its flakes and sensor noise in raster order. The order is part of
+// the pinned bytes.
 
-const WHITE: [f32; 3] = [0.950_47, 1.0, 1.088_83];
-
-/// CIELab (D65) → sRGB in 0–255 (unclamped).
-pub fn lab_to_srgb(lab: [f32; 3]) -> [f32; 3] {
-    let fy = (lab[0] + 16.0) / 116.0;
-    let fx = fy + lab[1] / 500.0;
-    let fz = fy - lab[2] / 200.0;
-    let finv = |t: f32| {
-        let d = 6.0 / 29.0;
-        if t > d {
-            t * t * t
-        } else {
-            3.0 * d * d * (t - 4.0 / 29.0)
-        }
-    };
-    let (x, y, z) = (
-        WHITE[0] * finv(fx),
-        WHITE[1] * finv(fy),
-        WHITE[2] * finv(fz),
-    );
-    let lin = [
-        3.240_454_2 * x - 1.537_138_5 * y - 0.498_531_4 * z,
-        -0.969_266 * x + 1.876_010_8 * y + 0.041_556 * z,
-        0.055_643_4 * x - 0.204_025_9 * y + 1.057_225_2 * z,
-    ];
-    lin.map(|c| {
-        let c = c.max(0.0);
-        let g = if c <= 0.003_130_8 {
-            12.92 * c
-        } else {
-            1.055 * libm::powf(c, 1.0 / 2.4) - 0.055
-        };
-        g * 255.0
-    })
-}
-
-/// sRGB (0–255) → CIELab (D65).
-pub fn srgb_to_lab(rgb: [u8; 3]) -> [f32; 3] {
-    let lin = rgb.map(|v| {
-        let c = v as f32 / 255.0;
-        if c <= 0.040_45 {
-            c / 12.92
-        } else {
-            libm::powf((c + 0.055) / 1.055, 2.4)
-        }
-    });
-    let x = 0.412_456_4 * lin[0] + 0.357_576_1 * lin[1] + 0.180_437_5 * lin[2];
-    let y = 0.212_672_9 * lin[0] + 0.715_152_2 * lin[1] + 0.072_175 * lin[2];
-    let z = 0.019_333_9 * lin[0] + 0.119_192 * lin[1] + 0.950_304_1 * lin[2];
-    let f = |t: f32| {
-        let d = 6.0f32 / 29.0;
-        if t > d * d * d {
-            libm::cbrtf(t)
-        } else {
-            t / (3.0 * d * d) + 4.0 / 29.0
-        }
-    };
-    let (fx, fy, fz) = (f(x / WHITE[0]), f(y / WHITE[1]), f(z / WHITE[2]));
-    [116.0 * fy - 16.0, 500.0 * (fx - fy), 200.0 * (fy - fz)]
-}
-
-/// Individual typology angle (degrees) of a CIELab colour: atan((L* − 50)/b*).
-pub fn ita_degrees(lab: [f32; 3]) -> f32 {
-    libm::atan2f(lab[0] - 50.0, lab[2]).to_degrees()
-}
-
-// ---------------------------------------------------------------------------------------------
-// Rendering.
-
-/// Smooth value noise on a `n`×`n` grid of values in [-1, 1].
-struct ValueNoise {
-    n: usize,
-    grid: Vec<f32>,
-}
-
-impl ValueNoise {
-    fn new(r: &mut ChaCha8Rng, n: usize) -> Self {
-        let grid = (0..(n + 1) * (n + 1))
-            .map(|_| r.gen_range(-1.0f32..1.0))
-            .collect();
-        Self { n, grid }
-    }
-
-    fn at(&self, u: f32, v: f32) -> f32 {
-        let (x, y) = (u * self.n as f32, v * self.n as f32);
-        let (i, j) = ((x as usize).min(self.n - 1), (y as usize).min(self.n - 1));
-        let (fx, fy) = (x - i as f32, y - j as f32);
-        let s = |t: f32| t * t * (3.0 - 2.0 * t);
-        let (sx, sy) = (s(fx), s(fy));
-        let g = |a: usize, b: usize| self.grid[b * (self.n + 1) + a];
-        let top = g(i, j) + (g(i + 1, j) - g(i, j)) * sx;
-        let bottom = g(i, j + 1) + (g(i + 1, j + 1) - g(i, j + 1)) * sx;
-        top + (bottom - top) * sy
-    }
-}
-
-/// A colour change relative to the skin: L* scaled by (1 − dl), a* and b* shifted.
-#[derive(Clone, Copy)]
-struct Tint {
-    dl: f32,
-    da: f32,
-    db: f32,
-}
-
-struct Blotch {
-    x: f32,
-    y: f32,
-    r: f32,
-    tint: Tint,
-}
-
-struct Hair {
-    x: f32,
-    y: f32,
-    cos: f32,
-    sin: f32,
-    len: f32,
-    bend: f32,
-    width: f32,
-    l: f32,
-}
-
-struct Lesion {
-    cx: f32,
-    cy: f32,
-    radius: f32,
-    elong: f32,
-    cos: f32,
-    sin: f32,
-    harmonics: Vec<(f32, f32, f32)>,
-    lobe: Option<(f32, f32, f32)>,
-    softness: f32,
-    opacity: f32,
-    tint: Tint,
-    network: Option<(f32, f32)>,
-    blotches: Vec<Blotch>,
-    flakes: f32,
-}
-
-impl Lesion {
-    /// Coverage in [0, 1] at unit coordinates (u, v), and the boundary radius there.
-    fn coverage(&self, u: f32, v: f32) -> (f32, f32) {
-        let (dx, dy) = (u - self.cx, v - self.cy);
-        let rx = dx * self.cos + dy * self.sin;
-        let ry = -dx * self.sin + dy * self.cos;
-        let r = libm::sqrtf(
-            (rx / self.elong) * (rx / self.elong) + (ry * self.elong) * (ry * self.elong),
-        );
-        let theta = libm::atan2f(ry, rx);
-        let boundary = self.radius
-            * (1.0
-                + self
-                    .harmonics
-                    .iter()
-                    .map(|(k, a, p)| a * libm::sinf(k * theta + p))
-                    .sum::<f32>());
-        let soft = (self.softness * self.radius).max(0.004);
-        let mut cov = sigmoid((boundary - r) / soft);
-        if let Some((lx, ly, lr)) = self.lobe {
-            let d = libm::sqrtf((u - lx) * (u - lx) + (v - ly) * (v - ly));
-            cov = cov.max(sigmoid((lr - d) / soft));
-        }
-        (cov, boundary.max(1e-3) / r.max(1e-4))
-    }
-}
-
-fn sigmoid(x: f32) -> f32 {
-    1.0 / (1.0 + libm::expf(-x))
-}
-
-fn cue_class(r: &mut ChaCha8Rng, class: u8) -> u8 {
-    if r.gen_bool(CUE_FIDELITY) {
-        class
-    } else {
-        r.gen_range(0..3u8)
-    }
-}
-
-fn normal(r: &mut ChaCha8Rng, mean: f32, sd: f32) -> f32 {
-    let u1: f32 = r.gen_range(1e-7f32..1.0);
-    let u2: f32 = r.gen();
-    mean + sd * libm::sqrtf(-2.0 * libm::logf(u1)) * libm::cosf(std::f32::consts::TAU * u2)
-}
-
-fn render(config: &SynthConfig, seed: u64, index: u64, spec: SampleSpec) -> (SynthSample, Vec<u8>) {
-    use std::f32::consts::{PI, TAU};
-    let knobs = &config.knobs;
-    let r = &mut render_rng(seed, index);
-    let class = spec.class.min(2);
-    let t = spec.skin_type.clamp(1, 6);
-    let label = if r.gen_bool(knobs.label_noise) {
+/// Draws the stored label: the true class, or with probability `label_noise` another class.
+fn draw_label(r: &mut ChaCha8Rng, class: u8, label_noise: f64) -> u8 {
+    if r.gen_bool(label_noise) {
         (class + 1 + r.gen_range(0..2u8)) % 3
     } else {
         class
-    };
+    }
+}
+
+/// Draws the age in years (18–90; malignant lesions skew older).
+fn draw_age(r: &mut ChaCha8Rng, class: u8) -> u8 {
     let age_mean = match class {
         1 => 60.0,
         0 => 42.0,
         _ => 40.0,
     };
-    let age = normal(r, age_mean, 14.0).clamp(18.0, 90.0).round() as u8;
+    normal(r, age_mean, 14.0).clamp(18.0, 90.0).round() as u8
+}
 
-    // Skin.
-    let (lo, hi) = ITA_RANGES[(t - 1) as usize];
-    let ita = r.gen_range(lo..hi);
-    let b0 = match t {
-        1 | 2 => r.gen_range(10.0f32..16.0),
-        3 | 4 => r.gen_range(12.0f32..18.0),
-        _ => r.gen_range(10.0f32..18.0),
-    };
-    let l0 = 50.0 + b0 * libm::tanf(ita.to_radians());
-    let a0 = r.gen_range(6.0f32..13.0);
-    let noise1 = ValueNoise::new(r, 6);
-    let noise2 = ValueNoise::new(r, 13);
-    let grad_dir = r.gen_range(0.0f32..TAU);
-    let (gc, gs) = (libm::cosf(grad_dir), libm::sinf(grad_dir));
-    let grad_amp = r.gen_range(0.0f32..0.12);
-    let vignette = if r.gen_bool(config.vignette_prob) {
-        Some(r.gen_range(0.5f32..0.62))
-    } else {
-        None
-    };
-
-    // Lesion: each cue follows the class with probability CUE_FIDELITY.
-    let contrast = 1.0 - knobs.contrast_drop as f32 * (t as f32 - 1.0) / 5.0;
-    let shape = cue_class(r, class);
-    let colour = cue_class(r, class);
-    let size = cue_class(r, class);
-    let radius = match size {
-        0 => r.gen_range(0.12f32..0.20),
-        1 => r.gen_range(0.16f32..0.28),
-        _ => r.gen_range(0.17f32..0.30),
-    };
-    let (elong, irregular, lobe_p, softness) = match shape {
-        0 => (
-            r.gen_range(1.0f32..1.2),
-            0.04f32,
-            0.1,
-            r.gen_range(0.04f32..0.08),
-        ),
-        1 => (
-            r.gen_range(1.0f32..1.5),
-            0.16,
-            0.6,
-            r.gen_range(0.03f32..0.10),
-        ),
-        _ => (
-            r.gen_range(1.0f32..1.35),
-            0.10,
-            0.3,
-            r.gen_range(0.15f32..0.30),
-        ),
-    };
-    let cx = 0.5 + r.gen_range(-0.08f32..0.08);
-    let cy = 0.5 + r.gen_range(-0.08f32..0.08);
-    let angle = r.gen_range(0.0f32..PI);
-    let harmonics = (2..8)
-        .map(|k| {
-            (
-                k as f32,
-                r.gen_range(0.0..irregular) * 2.0 / k as f32,
-                r.gen_range(0.0..TAU),
-            )
-        })
-        .collect();
-    let lobe = if r.gen_bool(lobe_p) {
-        let a = r.gen_range(0.0f32..TAU);
-        let d = radius * r.gen_range(0.5f32..0.8);
-        Some((
-            cx + d * libm::cosf(a),
-            cy + d * libm::sinf(a),
-            radius * r.gen_range(0.4f32..0.7),
-        ))
-    } else {
-        None
-    };
-    let tint = match colour {
-        0 => Tint {
-            dl: r.gen_range(0.22..0.38),
-            da: r.gen_range(3.0..8.0),
-            db: r.gen_range(6.0..12.0),
-        },
-        1 => Tint {
-            dl: r.gen_range(0.30..0.45),
-            da: r.gen_range(4.0..8.0),
-            db: r.gen_range(4.0..10.0),
-        },
-        _ => Tint {
-            dl: r.gen_range(0.04..0.12),
-            da: r.gen_range(14.0..24.0),
-            db: r.gen_range(2.0..6.0),
-        },
-    };
-    let network = if colour == 0 && r.gen_bool(0.5) {
-        Some((r.gen_range(9.0f32..14.0), r.gen_range(0.0f32..TAU)))
-    } else {
-        None
-    };
-    let blotch_count = match colour {
-        1 => r.gen_range(2..5),
-        0 if r.gen_bool(0.15) => 1,
-        2 if r.gen_bool(0.05) => 1,
-        _ => 0,
-    };
-    let palette = [
-        Tint {
-            dl: 0.70,
-            da: 0.0,
-            db: -2.0,
-        }, // black
-        Tint {
-            dl: 0.35,
-            da: -3.0,
-            db: -14.0,
-        }, // blue-grey veil
-        Tint {
-            dl: 0.08,
-            da: 18.0,
-            db: 6.0,
-        }, // red
-        Tint {
-            dl: 0.55,
-            da: 6.0,
-            db: 10.0,
-        }, // dark brown
-    ];
-    let blotches = (0..blotch_count)
-        .map(|_| {
-            let a = r.gen_range(0.0f32..TAU);
-            let d = radius * r.gen_range(0.0f32..0.6);
-            let tint = if colour == 1 {
-                palette[r.gen_range(0..4)]
-            } else {
-                palette[3]
-            };
-            Blotch {
-                x: cx + d * libm::cosf(a),
-                y: cy + d * libm::sinf(a),
-                r: radius * r.gen_range(0.2f32..0.45),
-                tint,
-            }
-        })
-        .collect();
-    let lesion = Lesion {
-        cx,
-        cy,
-        radius,
-        elong,
-        cos: libm::cosf(angle),
-        sin: libm::sinf(angle),
-        harmonics,
-        lobe,
-        softness,
-        opacity: r.gen_range(0.85..1.0),
-        tint,
-        network,
-        blotches,
-        flakes: if colour == 2 {
-            r.gen_range(0.06..0.15)
-        } else {
-            0.0
-        },
-    };
-
-    // Spurious cues.
-    let malignant = class == 1;
-    let p_artefact = if malignant && t <= 3 {
-        knobs.artefact_malignant_light
-    } else {
-        knobs.artefact_base
-    };
-    let artefact = if r.gen_bool(p_artefact) {
-        if r.gen_bool(0.5) {
-            Artefact::Ruler
-        } else {
-            Artefact::Ink
-        }
-    } else {
-        Artefact::None
-    };
-    let ruler_edge = r.gen_range(0..4u8);
-    let ruler_width = r.gen_range(0.10f32..0.14);
-    let ink_dots: Vec<(f32, f32, f32)> = (0..r.gen_range(3..7))
-        .map(|_| {
-            let a = r.gen_range(0.0f32..TAU);
-            let d = radius * r.gen_range(1.35f32..1.7);
-            (
-                cx + d * libm::cosf(a),
-                cy + d * libm::sinf(a),
-                r.gen_range(0.015f32..0.03),
-            )
-        })
-        .collect();
-    let p_halo = if malignant && spec.sex == 1 {
-        knobs.halo_malignant_male
-    } else {
-        knobs.halo_base
-    };
-    let halo = r.gen_bool(p_halo);
-    let hair = r.gen_bool(config.hair_probs[spec.sex.min(1) as usize]);
-    let hairs: Vec<Hair> = if hair {
-        (0..r.gen_range(3..10))
-            .map(|_| {
-                let a = r.gen_range(0.0f32..TAU);
-                Hair {
-                    x: r.gen_range(-0.1f32..1.1),
-                    y: r.gen_range(-0.1f32..1.1),
-                    cos: libm::cosf(a),
-                    sin: libm::sinf(a),
-                    len: r.gen_range(0.4f32..1.2),
-                    bend: r.gen_range(-1.5f32..1.5),
-                    width: r.gen_range(0.008f32..0.016),
-                    l: r.gen_range(12.0f32..28.0),
-                }
-            })
-            .collect()
-    } else {
-        Vec::new()
-    };
-
-    let side = config.side;
+/// Paints the scene pixel by pixel: skin, halo, lesion, artefact, hair, field stop, sensor noise.
+/// Returns the image and the lesion coverage (0–255 per pixel, row-major).
+fn paint(
+    side: u32,
+    skin: &Skin,
+    lesion: &Lesion,
+    cues: &Cues,
+    r: &mut ChaCha8Rng,
+) -> (RgbImage, Vec<u8>) {
     let s = side as f32;
     let px = 1.0 / s;
     let mut img = RgbImage::new(side, side);
     let mut mask = vec![0u8; (side * side) as usize];
-    let ink = [38.0f32, 38.0, -48.0];
     for y in 0..side {
         for x in 0..side {
             let (u, v) = ((x as f32 + 0.5) * px, (y as f32 + 0.5) * px);
-            // Skin with texture and light.
-            let g = 1.0 + grad_amp * 2.0 * ((u - 0.5) * gc + (v - 0.5) * gs);
-            let tex = 2.5 * noise1.at(u, v) + 1.2 * noise2.at(u, v);
-            let mut lab = [(l0 + tex) * g, a0, b0];
+            let mut lab = skin.lab_at(u, v);
             let base = lab;
-            // Lesion.
             let (cov, rel) = lesion.coverage(u, v);
-            if halo {
-                // Erythema ring just outside the boundary (rel < 1 outside).
-                let ring = ((rel - 0.55) / 0.45).clamp(0.0, 1.0) * (1.0 - cov);
-                lab[1] += 12.0 * ring;
-                lab[0] *= 1.0 - 0.03 * ring;
-            }
-            if cov > 0.002 {
-                let mut tint = lesion.tint;
-                if let Some((f, p)) = lesion.network {
-                    let m = libm::sinf(TAU * f * u + p) * libm::sinf(TAU * f * v + p);
-                    tint.dl *= 1.0 + 0.15 * m;
-                }
-                for b in &lesion.blotches {
-                    let d = libm::sqrtf((u - b.x) * (u - b.x) + (v - b.y) * (v - b.y));
-                    let w = (1.0 - d / b.r).clamp(0.0, 1.0);
-                    let w = w * w * (3.0 - 2.0 * w) * 0.9;
-                    tint.dl += (b.tint.dl - tint.dl) * w;
-                    tint.da += (b.tint.da - tint.da) * w;
-                    tint.db += (b.tint.db - tint.db) * w;
-                }
-                let alpha = cov * lesion.opacity;
-                let k = contrast;
-                let target = [
-                    base[0] * (1.0 - tint.dl * k),
-                    base[1] + tint.da * k,
-                    base[2] + tint.db * k,
-                ];
-                for c in 0..3 {
-                    lab[c] += (target[c] - lab[c]) * alpha;
-                }
-                if lesion.flakes > 0.0 && r.gen_bool((lesion.flakes * cov) as f64) {
-                    lab[0] += r.gen_range(8.0f32..14.0) * k;
-                }
-            }
+            cues.apply_halo(&mut lab, cov, rel);
+            lesion.paint(r, &mut lab, base, cov, u, v);
             mask[(y * side + x) as usize] = (cov * 255.0).round() as u8;
-            // Artefacts.
-            match artefact {
-                Artefact::Ruler => {
-                    let e = match ruler_edge {
-                        0 => u,
-                        1 => 1.0 - u,
-                        2 => v,
-                        _ => 1.0 - v,
-                    };
-                    let along = if ruler_edge < 2 { v } else { u };
-                    if e < ruler_width {
-                        lab = [86.0, 0.0, 3.0];
-                        let tick = (along / 0.05).fract();
-                        let major = ((along / 0.05) as i32) % 5 == 0;
-                        let reach = if major { 0.85 } else { 0.55 };
-                        if tick * 0.05 < 1.2 * px && e < ruler_width * reach {
-                            lab = [15.0, 0.0, 0.0];
-                        }
-                    }
-                }
-                Artefact::Ink => {
-                    for (ix, iy, ir) in &ink_dots {
-                        let d = libm::sqrtf((u - ix) * (u - ix) + (v - iy) * (v - iy));
-                        let w = ((ir - d) / px + 0.5).clamp(0.0, 1.0) * 0.9;
-                        for c in 0..3 {
-                            lab[c] += (ink[c] - lab[c]) * w;
-                        }
-                    }
-                }
-                Artefact::None => {}
-            }
-            // Hair.
-            for h in &hairs {
-                let (dx, dy) = (u - h.x, v - h.y);
-                let along = dx * h.cos + dy * h.sin;
-                if !(0.0..=h.len).contains(&along) {
-                    continue;
-                }
-                let across = -dx * h.sin + dy * h.cos - h.bend * along * along;
-                let w = ((h.width * 0.5 - across.abs()) / px + 0.5).clamp(0.0, 1.0) * 0.85;
-                if w > 0.0 {
-                    lab[0] += (h.l - lab[0]) * w;
-                    lab[1] += (2.0 - lab[1]) * w;
-                    lab[2] += (4.0 - lab[2]) * w;
-                }
-            }
-            // Dermoscope field stop.
-            if let Some(rad) = vignette {
-                let d = libm::sqrtf((u - 0.5) * (u - 0.5) + (v - 0.5) * (v - 0.5));
-                let w = ((d - rad) / 0.03).clamp(0.0, 1.0);
-                lab[0] *= 1.0 - 0.92 * w;
-                lab[1] *= 1.0 - 0.8 * w;
-                lab[2] *= 1.0 - 0.8 * w;
-            }
-            let rgb = lab_to_srgb(lab);
-            let n: [f32; 3] = [
-                r.gen_range(-0.3..0.3),
-                r.gen_range(-0.3..0.3),
-                r.gen_range(-0.3..0.3),
-            ];
-            img.put_pixel(
-                x,
-                y,
-                Rgb([0, 1, 2].map(|c| (rgb[c] + n[c]).round().clamp(0.0, 255.0) as u8)),
-            );
+            cues.apply_artefact(&mut lab, u, v, px);
+            cues.apply_hair(&mut lab, u, v, px);
+            skin.apply_field_stop(&mut lab, u, v);
+            img.put_pixel(x, y, noisy_pixel(r, lab_to_srgb(lab)));
         }
     }
+    (img, mask)
+}
+
+/// Renders sample `index` of stream `seed` with the given spec; also returns the lesion coverage.
+fn render(config: &SynthConfig, seed: u64, index: u64, spec: SampleSpec) -> (SynthSample, Vec<u8>) {
+    let knobs = &config.knobs;
+    let r = &mut render_rng(seed, index);
+    let class = spec.class.min(2);
+    let t = spec.skin_type.clamp(1, 6);
+    let label = draw_label(r, class, knobs.label_noise);
+    let age = draw_age(r, class);
+    let skin = Skin::draw(r, t, config.vignette_prob);
+    let lesion = Lesion::draw(r, class, contrast_factor(knobs.contrast_drop, t));
+    let cues = Cues::draw(r, config, class, t, spec.sex, &lesion);
+    let (image, mask) = paint(config.side, &skin, &lesion, &cues, r);
     let meta = SynthMeta {
         seed,
         index,
@@ -893,11 +434,11 @@ fn render(config: &SynthConfig, seed: u64, index: u64, spec: SampleSpec) -> (Syn
         skin_type: t,
         sex: spec.sex.min(1),
         age,
-        ita,
-        lesion_contrast: tint.dl * contrast,
-        artefact,
-        halo,
-        hair,
+        ita: skin.ita,
+        lesion_contrast: lesion.designed_contrast(),
+        artefact: cues.artefact,
+        halo: cues.halo,
+        hair: cues.hair,
     };
-    (SynthSample { image: img, meta }, mask)
+    (SynthSample { image, meta }, mask)
 }
