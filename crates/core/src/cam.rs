@@ -3,6 +3,8 @@
 //! A[c, y, x]` over the maps A that are pooled, is exact: its mean plus the bias is the logit
 //! (for such heads CAM equals Grad-CAM).
 
+use std::fmt;
+
 use image::RgbImage;
 
 use crate::model::HostTensor;
@@ -31,20 +33,21 @@ pub fn class_activation_map(
     maps: &HostTensor,
     weight: &HostTensor,
     class: usize,
-) -> Result<ClassMap, String> {
+) -> Result<ClassMap, CamError> {
     let [c, h, w] = maps.shape[..] else {
-        return Err(format!("maps must be [C, H, W], got {:?}", maps.shape));
+        return Err(CamError::MapsShape(maps.shape.clone()));
     };
     let [wc, k] = weight.shape[..] else {
-        return Err(format!("weight must be [C, K], got {:?}", weight.shape));
+        return Err(CamError::WeightShape(weight.shape.clone()));
     };
     if wc != c {
-        return Err(format!("{c} map channels but the weight has {wc} inputs"));
+        return Err(CamError::ChannelMismatch {
+            maps: c,
+            weight: wc,
+        });
     }
     if class >= k {
-        return Err(format!(
-            "class {class} out of range (the exit has {k} classes)"
-        ));
+        return Err(CamError::ClassOutOfRange { class, classes: k });
     }
     let plane = h * w;
     let mut values = vec![0.0f32; plane];
@@ -157,13 +160,12 @@ pub fn group_mean_heat(
     cams: &[ClassMap],
     groups: &[usize],
     n_groups: usize,
-) -> Result<Vec<Option<ClassMap>>, String> {
+) -> Result<Vec<Option<ClassMap>>, CamError> {
     if cams.len() != groups.len() {
-        return Err(format!(
-            "{} maps but {} group labels",
-            cams.len(),
-            groups.len()
-        ));
+        return Err(CamError::GroupCount {
+            maps: cams.len(),
+            groups: groups.len(),
+        });
     }
     let mut sums: Vec<Option<(ClassMap, usize)>> = vec![None; n_groups];
     for (cam, &g) in cams.iter().zip(groups) {
@@ -174,10 +176,10 @@ pub fn group_mean_heat(
         match slot {
             Some((sum, n)) => {
                 if (sum.height, sum.width) != (cam.height, cam.width) {
-                    return Err(format!(
-                        "maps of {}×{} and {}×{} cannot be averaged",
-                        sum.height, sum.width, cam.height, cam.width
-                    ));
+                    return Err(CamError::MapSizes {
+                        first: (sum.height, sum.width),
+                        other: (cam.height, cam.width),
+                    });
                 }
                 sum.values.iter_mut().zip(&heat).for_each(|(s, h)| *s += h);
                 *n += 1;
@@ -238,16 +240,15 @@ pub fn group_lesion_focus(
     side: usize,
     groups: &[usize],
     n_groups: usize,
-) -> Result<Vec<Option<LesionFocus>>, String> {
+) -> Result<Vec<Option<LesionFocus>>, CamError> {
     let per = side * side;
     if cams.len() != groups.len() || masks.len() != cams.len() * per {
-        return Err(format!(
-            "{} maps, {} group labels and {} mask pixels (expected {} per image) do not match",
-            cams.len(),
-            groups.len(),
-            masks.len(),
-            per
-        ));
+        return Err(CamError::MaskCount {
+            maps: cams.len(),
+            groups: groups.len(),
+            mask_pixels: masks.len(),
+            per_image: per,
+        });
     }
     let mut acc = vec![(0.0f64, 0usize, 0.0f64, 0usize); n_groups];
     for (i, (cam, &g)) in cams.iter().zip(groups).enumerate() {
@@ -274,3 +275,86 @@ pub fn group_lesion_focus(
         })
         .collect())
 }
+
+/// Why class activation maps cannot be computed or combined.
+#[derive(Clone, Debug, PartialEq)]
+pub enum CamError {
+    /// The pooled maps are not `[C, H, W]`.
+    MapsShape(Vec<usize>),
+    /// The exit weight is not `[C, K]`.
+    WeightShape(Vec<usize>),
+    /// The maps' channels differ from the weight's inputs.
+    ChannelMismatch {
+        /// Channels of the maps.
+        maps: usize,
+        /// Inputs of the weight.
+        weight: usize,
+    },
+    /// The class is not one of the exit's.
+    ClassOutOfRange {
+        /// The class asked for.
+        class: usize,
+        /// Classes of the exit.
+        classes: usize,
+    },
+    /// Maps and group labels differ in number.
+    GroupCount {
+        /// Maps.
+        maps: usize,
+        /// Group labels.
+        groups: usize,
+    },
+    /// Maps of different sizes in one average.
+    MapSizes {
+        /// Height and width of the first map of the group.
+        first: (usize, usize),
+        /// Height and width of the one that differs.
+        other: (usize, usize),
+    },
+    /// Maps, group labels and mask pixels do not describe the same images.
+    MaskCount {
+        /// Maps.
+        maps: usize,
+        /// Group labels.
+        groups: usize,
+        /// Mask pixels.
+        mask_pixels: usize,
+        /// Mask pixels expected per image.
+        per_image: usize,
+    },
+}
+
+impl fmt::Display for CamError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::MapsShape(shape) => write!(f, "maps must be [C, H, W], got {shape:?}"),
+            Self::WeightShape(shape) => write!(f, "weight must be [C, K], got {shape:?}"),
+            Self::ChannelMismatch { maps, weight } => {
+                write!(f, "{maps} map channels but the weight has {weight} inputs")
+            }
+            Self::ClassOutOfRange { class, classes } => write!(
+                f,
+                "class {class} out of range (the exit has {classes} classes)"
+            ),
+            Self::GroupCount { maps, groups } => {
+                write!(f, "{maps} maps but {groups} group labels")
+            }
+            Self::MapSizes { first, other } => write!(
+                f,
+                "maps of {}×{} and {}×{} cannot be averaged",
+                first.0, first.1, other.0, other.1
+            ),
+            Self::MaskCount {
+                maps,
+                groups,
+                mask_pixels,
+                per_image,
+            } => write!(
+                f,
+                "{maps} maps, {groups} group labels and {mask_pixels} mask pixels (expected {per_image} per image) do not match"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for CamError {}

@@ -1,7 +1,52 @@
-//! Per-sample early-exit policy and compute accounting (multiply–accumulates per exit).
+//! Per-sample early-exit policy, the exits' names, and compute accounting (multiply–accumulates
+//! per exit).
 
-use crate::model::ModelConfig;
 use serde::{Deserialize, Serialize};
+
+use crate::config::ModelConfig;
+
+/// One sample's logits at every exit, shallow to deep (the final head last): `[e][class]`.
+pub type SampleLogits = Vec<Vec<f32>>;
+
+/// Per-sample, per-exit logits of a set of images: `[sample][exit][class]`.
+pub type ExitLogits = Vec<SampleLogits>;
+
+/// Where an exit's name appears; each place has its own wording of the final head.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ExitNaming {
+    /// Charts, tables and lists: `exit 1`, …, `final`.
+    Short,
+    /// Headings such as the exit strip: `exit 1`, …, `final head`.
+    Title,
+    /// Inside a sentence: `exit 1`, …, `the final head`.
+    Sentence,
+    /// ONNX graph outputs: `exit1_logits`, …, `final_logits`.
+    OnnxOutput,
+}
+
+/// The name of exit `exit` (0-based) of a model with `exits` exits (the last is the final head),
+/// worded for `naming`. Every exit name the app and the trainer show comes from here.
+pub fn exit_name_as(naming: ExitNaming, exit: usize, exits: usize) -> String {
+    let number = exit + 1;
+    match (naming, number == exits) {
+        (ExitNaming::Short, true) => "final".into(),
+        (ExitNaming::Title, true) => "final head".into(),
+        (ExitNaming::Sentence, true) => "the final head".into(),
+        (ExitNaming::OnnxOutput, true) => "final_logits".into(),
+        (ExitNaming::OnnxOutput, false) => format!("exit{number}_logits"),
+        (_, false) => format!("exit {number}"),
+    }
+}
+
+/// The short name of exit `exit` of `exits`: `exit 1`, …, `final` ([`ExitNaming::Short`]).
+pub fn exit_name(exit: usize, exits: usize) -> String {
+    exit_name_as(ExitNaming::Short, exit, exits)
+}
+
+/// The names of all `exits` exits, shallow to deep, worded for `naming`.
+pub fn exit_names(naming: ExitNaming, exits: usize) -> Vec<String> {
+    (0..exits).map(|e| exit_name_as(naming, e, exits)).collect()
+}
 
 /// Numerically stable softmax of one logit vector.
 pub fn softmax(logits: &[f32]) -> Vec<f32> {

@@ -3,9 +3,9 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::exit::{argmax, exit_policy, ComputeCost};
+use crate::config::ModelConfig;
+use crate::exit::{argmax, exit_policy, ComputeCost, SampleLogits};
 use crate::metrics::{fme_metrics, Confusion};
-use crate::model::ModelConfig;
 
 /// The θ grid swept on validation: the FME code's {0.8 … 0.999} extended down to 0.5.
 pub const THETA_GRID: [f32; 9] = [0.5, 0.6, 0.7, 0.8, 0.85, 0.9, 0.95, 0.99, 0.999];
@@ -91,7 +91,7 @@ pub fn standalone_macs(config: &ModelConfig) -> Vec<u64> {
 /// `groups` in {0, 1}.
 pub fn exit_points(
     config: &ModelConfig,
-    per_sample_exit_logits: &[Vec<Vec<f32>>],
+    per_sample_exit_logits: &[SampleLogits],
     labels: &[usize],
     groups: &[usize],
 ) -> Vec<OperatingPoint> {
@@ -122,7 +122,7 @@ pub fn exit_points(
 /// The early-exit policy at `theta` (per sample; compute includes every exit head evaluated).
 pub fn policy_point(
     config: &ModelConfig,
-    per_sample_exit_logits: &[Vec<Vec<f32>>],
+    per_sample_exit_logits: &[SampleLogits],
     labels: &[usize],
     groups: &[usize],
     theta: f32,
@@ -195,7 +195,7 @@ pub fn fate_against(p: &OperatingPoint, r: &OperatingPoint) -> f64 {
 /// Sweeps `thetas` and marks which satisfy `rule` against the final exit alone.
 pub fn theta_sweep(
     config: &ModelConfig,
-    per_sample_exit_logits: &[Vec<Vec<f32>>],
+    per_sample_exit_logits: &[SampleLogits],
     labels: &[usize],
     groups: &[usize],
     thetas: &[f32],

@@ -8,7 +8,8 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::model::{HostTensor, ModelConfig};
+use crate::config::{ConfigError, ModelConfig};
+use crate::model::HostTensor;
 use crate::quant;
 
 /// Model file format version written by this build; readers accept exactly this version.
@@ -107,7 +108,7 @@ pub enum FormatError {
     /// The card's format version is not [`FORMAT_VERSION`].
     UnsupportedVersion(u32),
     /// The card's architecture config is invalid.
-    BadConfig(String),
+    BadConfig(ConfigError),
     /// A tensor the architecture needs is absent.
     MissingTensor(String),
     /// A tensor the architecture does not have is present.
@@ -609,16 +610,11 @@ pub struct AssetIndex {
 
 impl AssetIndex {
     /// The default asset's entry, or an error naming what is wrong.
-    pub fn default_entry(&self) -> Result<&AssetEntry, String> {
+    pub fn default_entry(&self) -> Result<&AssetEntry, AssetError> {
         self.assets
             .iter()
             .find(|m| m.name == self.default)
-            .ok_or_else(|| {
-                format!(
-                    "the asset index has no entry for its default '{}'",
-                    self.default
-                )
-            })
+            .ok_or_else(|| AssetError::NoDefault(self.default.clone()))
     }
 
     /// Adds or replaces `entry` (by name), keeping entries sorted; the first asset becomes default.
@@ -656,25 +652,87 @@ pub struct Manifest {
 impl Manifest {
     /// Checks `bytes` against the entry for `path`: refuses a file the manifest does not list or
     /// whose size or sha256 differs, each with its own message.
-    pub fn verify(&self, path: &str, bytes: &[u8]) -> Result<(), String> {
-        let entry =
-            self.assets.iter().find(|e| e.path == path).ok_or_else(|| {
-                format!("{path} is not listed in manifest.json: refusing to use it")
-            })?;
+    pub fn verify(&self, path: &str, bytes: &[u8]) -> Result<(), AssetError> {
+        let entry = self
+            .assets
+            .iter()
+            .find(|e| e.path == path)
+            .ok_or_else(|| AssetError::Unlisted(path.to_string()))?;
         if bytes.len() != entry.bytes {
-            return Err(format!(
-                "{path} does not match manifest.json: {} bytes, the manifest says {}: refusing to use it",
-                bytes.len(),
-                entry.bytes
-            ));
+            return Err(AssetError::SizeMismatch {
+                path: path.to_string(),
+                bytes: bytes.len(),
+                listed: entry.bytes,
+            });
         }
         let found = sha256_hex(bytes);
         if found != entry.sha256 {
-            return Err(format!(
-                "{path} does not match manifest.json: sha256 {found}, the manifest says {}: refusing to use it",
-                entry.sha256
-            ));
+            return Err(AssetError::HashMismatch {
+                path: path.to_string(),
+                sha256: found,
+                listed: entry.sha256.clone(),
+            });
         }
         Ok(())
     }
 }
+
+/// Why a site asset cannot be used: an index without its default, or bytes that differ from
+/// `manifest.json`.
+#[derive(Clone, Debug, PartialEq)]
+pub enum AssetError {
+    /// The asset index names a default it does not list.
+    NoDefault(String),
+    /// The manifest does not list the file.
+    Unlisted(String),
+    /// The file's size differs from the manifest's.
+    SizeMismatch {
+        /// Path relative to the site root.
+        path: String,
+        /// Size of the bytes.
+        bytes: usize,
+        /// Size in the manifest.
+        listed: usize,
+    },
+    /// The file's sha256 differs from the manifest's.
+    HashMismatch {
+        /// Path relative to the site root.
+        path: String,
+        /// Hash of the bytes.
+        sha256: String,
+        /// Hash in the manifest.
+        listed: String,
+    },
+}
+
+impl fmt::Display for AssetError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::NoDefault(name) => write!(
+                f,
+                "the asset index has no entry for its default '{name}'"
+            ),
+            Self::Unlisted(path) => {
+                write!(f, "{path} is not listed in manifest.json: refusing to use it")
+            }
+            Self::SizeMismatch {
+                path,
+                bytes,
+                listed,
+            } => write!(
+                f,
+                "{path} does not match manifest.json: {bytes} bytes, the manifest says {listed}: refusing to use it"
+            ),
+            Self::HashMismatch {
+                path,
+                sha256,
+                listed,
+            } => write!(
+                f,
+                "{path} does not match manifest.json: sha256 {sha256}, the manifest says {listed}: refusing to use it"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for AssetError {}

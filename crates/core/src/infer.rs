@@ -1,23 +1,37 @@
-//! A loaded model on a device: upload inputs, run every exit, read logits back (sync or async).
+//! A loaded model on a device: upload inputs, run every exit, read logits back (sync or async),
+//! and the logits of a whole evaluation bundle.
+
+use std::fmt;
 
 use burn::prelude::*;
 use burn::tensor::FloatDType;
 
-use crate::cam::{class_activation_map, ClassMap};
-use crate::format::{read_model, ModelCard};
-use crate::model::{HostTensor, MultiExitCnn};
+use crate::bundle::EvalBundle;
+use crate::cam::{class_activation_map, CamError, ClassMap};
+use crate::exit::{ExitLogits, SampleLogits};
+use crate::format::{read_model, FormatError, ModelCard};
+use crate::model::{HostTensor, ModelError, MultiExitCnn};
+use crate::preprocess::to_input;
 
 /// The f32 values of read-back data.
-fn f32_values(data: TensorData) -> Result<Vec<f32>, String> {
+fn f32_values(data: TensorData) -> Result<Vec<f32>, InferError> {
     Ok(data
         .convert::<f32>()
         .as_slice::<f32>()
-        .map_err(|e| format!("the device returned an unexpected dtype: {e:?}"))?
+        .map_err(|e| InferError::DeviceDtype(format!("{e:?}")))?
         .to_vec())
 }
 
+/// The error of a failed asynchronous read-back of `what`.
+fn read_back<E: fmt::Debug>(what: &'static str) -> impl Fn(E) -> InferError {
+    move |e| InferError::ReadBack {
+        what,
+        message: format!("{e:?}"),
+    }
+}
+
 /// One sample's `[C, H, W]` maps from read-back data.
-fn map_tensor(data: TensorData, shape: [usize; 3]) -> Result<HostTensor, String> {
+fn map_tensor(data: TensorData, shape: [usize; 3]) -> Result<HostTensor, InferError> {
     Ok(HostTensor {
         shape: shape.to_vec(),
         values: f32_values(data)?,
@@ -53,7 +67,7 @@ pub struct BatchLogits {
 
 impl BatchLogits {
     /// Logits of sample `i` at every exit.
-    pub fn sample(&self, i: usize) -> Vec<Vec<f32>> {
+    pub fn sample(&self, i: usize) -> SampleLogits {
         let k = self.classes;
         self.exits
             .iter()
@@ -64,7 +78,7 @@ impl BatchLogits {
 
 impl LoadedModel {
     /// Parses, validates and uploads a model file; computes in f32.
-    pub fn from_bytes(bytes: &[u8], device: &Device) -> Result<Self, String> {
+    pub fn from_bytes(bytes: &[u8], device: &Device) -> Result<Self, InferError> {
         Self::from_bytes_in(bytes, device, FloatDType::F32)
     }
 
@@ -74,10 +88,10 @@ impl LoadedModel {
         bytes: &[u8],
         device: &Device,
         compute: FloatDType,
-    ) -> Result<Self, String> {
-        let file = read_model(bytes).map_err(|e| e.to_string())?;
+    ) -> Result<Self, InferError> {
+        let file = read_model(bytes)?;
         if !device.supports_dtype(compute) {
-            return Err(format!("this device cannot compute in {compute:?}"));
+            return Err(InferError::UnsupportedCompute(compute));
         }
         let model =
             MultiExitCnn::from_named_tensors_as(&file.card.config, &file.tensors, device, compute)?;
@@ -102,7 +116,7 @@ impl LoadedModel {
 
     /// One forward pass of one prepared input: every exit's logits `[1, E·K]` and pooled maps,
     /// both as f32 (not yet read back).
-    fn single_pass(&self, input: &[f32]) -> Result<(Tensor<2>, Vec<Tensor<4>>), String> {
+    fn single_pass(&self, input: &[f32]) -> Result<(Tensor<2>, Vec<Tensor<4>>), InferError> {
         let out = self.model.forward_all(self.batch_input(&[input.to_vec()])?);
         let logits = Tensor::cat(out.logits, 1).cast(FloatDType::F32);
         let maps = out
@@ -119,12 +133,12 @@ impl LoadedModel {
     pub async fn logits_and_maps_async(
         &self,
         input: &[f32],
-    ) -> Result<(BatchLogits, ExitMaps), String> {
+    ) -> Result<(BatchLogits, ExitMaps), InferError> {
         let (logits, maps) = self.single_pass(input)?;
         let logits = logits
             .into_data_async()
             .await
-            .map_err(|e| format!("reading logits from the device failed: {e:?}"))?;
+            .map_err(read_back("logits"))?;
         let logits = self.split(f32_values(logits)?, 1);
         let mut out = Vec::with_capacity(maps.len());
         for m in maps {
@@ -132,14 +146,14 @@ impl LoadedModel {
             let data = m
                 .into_data_async()
                 .await
-                .map_err(|e| format!("reading the exit maps from the device failed: {e:?}"))?;
+                .map_err(read_back("the exit maps"))?;
             out.push(map_tensor(data, [c, h, w])?);
         }
         Ok((logits, out))
     }
 
     /// As [`Self::logits_and_maps_async`], reading back synchronously (native / CPU only).
-    pub fn logits_and_maps(&self, input: &[f32]) -> Result<(BatchLogits, ExitMaps), String> {
+    pub fn logits_and_maps(&self, input: &[f32]) -> Result<(BatchLogits, ExitMaps), InferError> {
         let (logits, maps) = self.single_pass(input)?;
         let logits = self.split(f32_values(logits.into_data())?, 1);
         let maps = maps
@@ -157,7 +171,7 @@ impl LoadedModel {
     pub async fn logits_and_final_cams_async(
         &self,
         inputs: &[Vec<f32>],
-    ) -> Result<(BatchLogits, Vec<ClassMap>), String> {
+    ) -> Result<(BatchLogits, Vec<ClassMap>), InferError> {
         let x = self.batch_input(inputs)?;
         let b = inputs.len();
         let out = self.model.forward_all(x);
@@ -165,7 +179,7 @@ impl LoadedModel {
             .cast(FloatDType::F32)
             .into_data_async()
             .await
-            .map_err(|e| format!("reading logits from the device failed: {e:?}"))?;
+            .map_err(read_back("logits"))?;
         let logits = self.split(f32_values(logits)?, b);
         let maps = out.maps.last().expect("the final head has maps").clone();
         let [_, c, h, w] = maps.dims();
@@ -173,7 +187,7 @@ impl LoadedModel {
             .cast(FloatDType::F32)
             .into_data_async()
             .await
-            .map_err(|e| format!("reading the final maps from the device failed: {e:?}"))?;
+            .map_err(read_back("the final maps"))?;
         let maps = f32_values(maps)?;
         let weight = self
             .exit_weights
@@ -194,18 +208,19 @@ impl LoadedModel {
     }
 
     /// A batch of prepared inputs as a `[B, 3, S, S]` tensor, each checked against the input size.
-    fn batch_input(&self, inputs: &[Vec<f32>]) -> Result<Tensor<4>, String> {
+    fn batch_input(&self, inputs: &[Vec<f32>]) -> Result<Tensor<4>, InferError> {
         let cfg = &self.card.config;
         let s = cfg.input_size;
         let per = 3 * s * s;
         if inputs.is_empty() {
-            return Err("no input images".into());
+            return Err(InferError::NoInput);
         }
         if let Some(bad) = inputs.iter().position(|x| x.len() != per) {
-            return Err(format!(
-                "input {bad} has {} values, the model needs 3×{s}×{s} = {per}",
-                inputs[bad].len()
-            ));
+            return Err(InferError::InputSize {
+                index: bad,
+                values: inputs[bad].len(),
+                side: s,
+            });
         }
         let b = inputs.len();
         let flat: Vec<f32> = inputs.iter().flatten().copied().collect();
@@ -215,7 +230,7 @@ impl LoadedModel {
         ))
     }
 
-    fn batch_output(&self, inputs: &[Vec<f32>]) -> Result<(Tensor<2>, usize), String> {
+    fn batch_output(&self, inputs: &[Vec<f32>]) -> Result<(Tensor<2>, usize), InferError> {
         let b = inputs.len();
         let x = self.batch_input(inputs)?;
         let logits = self.model.forward(x);
@@ -245,28 +260,176 @@ impl LoadedModel {
     }
 
     /// Runs a batch of prepared inputs and reads logits back asynchronously (WebGPU-safe).
-    pub async fn logits_async(&self, inputs: &[Vec<f32>]) -> Result<BatchLogits, String> {
+    pub async fn logits_async(&self, inputs: &[Vec<f32>]) -> Result<BatchLogits, InferError> {
         let (out, b) = self.batch_output(inputs)?;
-        let data = out
-            .into_data_async()
-            .await
-            .map_err(|e| format!("reading logits from the device failed: {e:?}"))?;
+        let data = out.into_data_async().await.map_err(read_back("logits"))?;
         let flat = data
             .convert::<f32>()
             .as_slice::<f32>()
-            .map_err(|e| format!("logits have an unexpected dtype: {e:?}"))?
+            .map_err(|e| InferError::LogitsDtype(format!("{e:?}")))?
             .to_vec();
         Ok(self.split(flat, b))
     }
 
     /// Runs a batch and reads logits back synchronously (native / CPU only).
-    pub fn logits(&self, inputs: &[Vec<f32>]) -> Result<BatchLogits, String> {
+    pub fn logits(&self, inputs: &[Vec<f32>]) -> Result<BatchLogits, InferError> {
         let (out, b) = self.batch_output(inputs)?;
         let data = out.into_data().convert::<f32>();
         let flat = data
             .as_slice::<f32>()
-            .map_err(|e| format!("logits have an unexpected dtype: {e:?}"))?
+            .map_err(|e| InferError::LogitsDtype(format!("{e:?}")))?
             .to_vec();
         Ok(self.split(flat, b))
+    }
+}
+
+/// Images per forward pass of [`bundle_logits`].
+pub const BUNDLE_BATCH: usize = 48;
+
+/// Per-sample exit logits of `model` on every image of `bundle` and the final head's class
+/// activation map of each (for the class it predicts), in batches of [`BUNDLE_BATCH`] read back
+/// asynchronously (WebGPU-safe; on the CPU backend every read-back is ready at once);
+/// `progress(done, total)` after each batch. Refuses a bundle whose image side or classes differ
+/// from the model's, and non-finite logits.
+pub async fn bundle_logits(
+    model: &LoadedModel,
+    bundle: &EvalBundle,
+    mut progress: impl FnMut(usize, usize),
+) -> Result<(ExitLogits, Vec<ClassMap>), InferError> {
+    let config = &model.card.config;
+    if bundle.card.side as usize != config.input_size {
+        return Err(InferError::SideMismatch {
+            data: bundle.card.side as usize,
+            model: config.input_size,
+        });
+    }
+    if bundle.card.class_names != config.class_names {
+        return Err(InferError::ClassMismatch {
+            data: bundle.card.class_names.clone(),
+            model: config.class_names.clone(),
+        });
+    }
+    let mut out = Vec::with_capacity(bundle.len());
+    let mut cams = Vec::with_capacity(bundle.len());
+    for start in (0..bundle.len()).step_by(BUNDLE_BATCH) {
+        let end = (start + BUNDLE_BATCH).min(bundle.len());
+        let inputs: Vec<Vec<f32>> = (start..end)
+            .map(|i| to_input(&bundle.rgb_image(i), config))
+            .collect();
+        let (logits, batch_cams) = model.logits_and_final_cams_async(&inputs).await?;
+        if logits.exits.iter().flatten().any(|v| !v.is_finite()) {
+            return Err(InferError::NonFinite);
+        }
+        out.extend((0..logits.batch).map(|i| logits.sample(i)));
+        cams.extend(batch_cams);
+        progress(end, bundle.len());
+    }
+    Ok((out, cams))
+}
+
+/// Why a model cannot be loaded or run, or its outputs read back.
+#[derive(Clone, Debug, PartialEq)]
+pub enum InferError {
+    /// The model file is refused.
+    Format(FormatError),
+    /// The file's tensors do not build the network.
+    Model(ModelError),
+    /// The device cannot compute in the asked precision.
+    UnsupportedCompute(FloatDType),
+    /// An empty batch.
+    NoInput,
+    /// A prepared input of the wrong length.
+    InputSize {
+        /// Position in the batch.
+        index: usize,
+        /// Its values.
+        values: usize,
+        /// The model's input side.
+        side: usize,
+    },
+    /// Reading `what` back from the device failed.
+    ReadBack {
+        /// What was read (`logits`, `the exit maps`, `the final maps`).
+        what: &'static str,
+        /// The device's error.
+        message: String,
+    },
+    /// Read-back data of an unexpected dtype.
+    DeviceDtype(String),
+    /// Logits of an unexpected dtype.
+    LogitsDtype(String),
+    /// A class activation map cannot be computed.
+    Cam(CamError),
+    /// The evaluation images have another side than the model's input.
+    SideMismatch {
+        /// Side of the evaluation images.
+        data: usize,
+        /// The model's input side.
+        model: usize,
+    },
+    /// The evaluation subset's classes differ from the model's.
+    ClassMismatch {
+        /// The subset's classes.
+        data: Vec<String>,
+        /// The model's classes.
+        model: Vec<String>,
+    },
+    /// The model produced NaN or infinite logits.
+    NonFinite,
+}
+
+impl fmt::Display for InferError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Format(e) => e.fmt(f),
+            Self::Model(e) => e.fmt(f),
+            Self::UnsupportedCompute(dtype) => {
+                write!(f, "this device cannot compute in {dtype:?}")
+            }
+            Self::NoInput => write!(f, "no input images"),
+            Self::InputSize {
+                index,
+                values,
+                side,
+            } => write!(
+                f,
+                "input {index} has {values} values, the model needs 3×{side}×{side} = {}",
+                3 * side * side
+            ),
+            Self::ReadBack { what, message } => {
+                write!(f, "reading {what} from the device failed: {message}")
+            }
+            Self::DeviceDtype(m) => write!(f, "the device returned an unexpected dtype: {m}"),
+            Self::LogitsDtype(m) => write!(f, "logits have an unexpected dtype: {m}"),
+            Self::Cam(e) => e.fmt(f),
+            Self::SideMismatch { data, model } => write!(
+                f,
+                "the evaluation images are {data} px but the model needs {model} px"
+            ),
+            Self::ClassMismatch { .. } => {
+                write!(f, "the evaluation subset's classes differ from the model's")
+            }
+            Self::NonFinite => write!(f, "the model produced non-finite logits on this backend"),
+        }
+    }
+}
+
+impl std::error::Error for InferError {}
+
+impl From<FormatError> for InferError {
+    fn from(e: FormatError) -> Self {
+        Self::Format(e)
+    }
+}
+
+impl From<ModelError> for InferError {
+    fn from(e: ModelError) -> Self {
+        Self::Model(e)
+    }
+}
+
+impl From<CamError> for InferError {
+    fn from(e: CamError) -> Self {
+        Self::Cam(e)
     }
 }

@@ -4,6 +4,8 @@
 
 pub mod bundle;
 pub mod cam;
+pub mod card_keys;
+pub mod config;
 pub mod exit;
 pub mod exit_analysis;
 pub mod format;
@@ -17,6 +19,7 @@ pub mod quant;
 pub mod snnl;
 
 pub use bundle::{read_eval_bundle, write_eval_bundle, BundleError, DataCard, EvalBundle};
-pub use exit::{exit_policy, exit_policy_batch, ComputeCost, ExitDecision};
+pub use config::{ConvLayer, ModelConfig};
+pub use exit::{exit_policy, exit_policy_batch, ComputeCost, ExitDecision, ExitLogits};
 pub use format::{read_model, write_model, FormatError, ModelCard, ModelFile, TrainingInfo};
-pub use model::{HostTensor, ModelConfig, MultiExitCnn};
+pub use model::{HostTensor, MultiExitCnn};

@@ -13,6 +13,8 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
+use crate::exit::SampleLogits;
+
 /// `a / b`, or 0 when `b` is 0 (sklearn's `zero_division=0`).
 fn div(a: f64, b: f64) -> f64 {
     if b == 0.0 {
@@ -828,7 +830,7 @@ pub fn standard_groupings(skin_types: &[u8], sexes: &[u8], sex_names: &[String])
 /// Predictions of a multi-exit model under the early-exit policy at `theta`: each sample's class
 /// is the answer of the exit that fired, its probabilities that exit's softmax.
 pub fn policy_predictions(
-    per_sample_exit_logits: &[Vec<Vec<f32>>],
+    per_sample_exit_logits: &[SampleLogits],
     labels: &[usize],
     classes: usize,
     theta: f32,
@@ -858,7 +860,7 @@ pub fn policy_predictions(
 /// `fairscreen-train audit` both call this, so their numbers are the same computation.
 pub fn bundle_reports(
     bundle: &crate::EvalBundle,
-    per_sample_exit_logits: &[Vec<Vec<f32>>],
+    per_sample_exit_logits: &[SampleLogits],
     theta: f32,
     opts: &ReportOptions,
 ) -> Vec<FairnessReport> {

@@ -1,4 +1,4 @@
-//! The multi-exit CNN: config, burn module, forward pass over every exit, BN folding, named tensors.
+//! The multi-exit CNN: burn module, forward pass over every exit, BN folding, named tensors.
 //!
 //! Written once against burn 0.22's runtime `Device` (flex CPU, wgpu/WebGPU, autodiff for training).
 //! Architecture (`tiny`): four plain (VGG-style) stages of two 3×3 conv units each; the first conv of
@@ -9,203 +9,18 @@
 //! physical channel removal exact for any conv (see DESIGN notes in the README).
 
 use std::collections::BTreeMap;
+use std::fmt;
 
-use burn::module::{Param, RunningState};
+use crate::config::{ConvLayer, ModelConfig};
+use burn::module::Param;
 use burn::nn::conv::{Conv2d, Conv2dConfig};
 use burn::nn::{BatchNorm, BatchNormConfig, Linear, LinearConfig, PaddingConfig2d};
 use burn::prelude::*;
 use burn::tensor::activation::relu;
 use burn::tensor::{DType, FloatDType};
-use serde::{Deserialize, Serialize};
-
-use crate::prune::{consumers, kept_channels, ConvLayer};
 
 /// BatchNorm epsilon used by training and by folding.
 pub const BN_EPSILON: f64 = 1e-5;
-
-/// Architecture description stored in the model card; everything needed to rebuild the network.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct ModelConfig {
-    /// Architecture family name (`tiny`).
-    pub arch: String,
-    /// Square input side in pixels.
-    pub input_size: usize,
-    /// Output channels of each stage.
-    pub widths: Vec<usize>,
-    /// Conv units per stage (the first one has stride 2).
-    pub convs_per_stage: usize,
-    /// Stages (0-based) followed by an internal exit; the final head always follows the last stage.
-    pub exit_stages: Vec<usize>,
-    /// Channels of each internal exit's conv unit.
-    pub exit_width: usize,
-    /// Stride of each internal exit's conv unit (2 halves its cost and its CAM resolution).
-    pub exit_stride: usize,
-    /// Class names; their count is the number of logits of every exit.
-    pub class_names: Vec<String>,
-    /// Per-channel mean subtracted from inputs in [0, 1].
-    pub mean: [f32; 3],
-    /// Per-channel std dividing inputs after mean subtraction.
-    pub std: [f32; 3],
-    /// Output channels of every conv unit, per stage, once channels were physically removed
-    /// (pruned models); absent: every unit of stage `s` has `widths[s]` channels.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub unit_widths: Option<Vec<Vec<usize>>>,
-}
-
-impl ModelConfig {
-    /// The `tiny` browser model: widths 16/32/64/128, exits after stages 1–3, 64 px input.
-    pub fn tiny(class_names: Vec<String>) -> Self {
-        Self {
-            arch: "tiny".into(),
-            input_size: 64,
-            widths: vec![16, 32, 64, 128],
-            convs_per_stage: 2,
-            exit_stages: vec![0, 1, 2],
-            exit_width: 32,
-            exit_stride: 2,
-            class_names,
-            mean: [0.5, 0.5, 0.5],
-            std: [0.25, 0.25, 0.25],
-            unit_widths: None,
-        }
-    }
-
-    /// Output channels of conv unit `u` of stage `s`.
-    pub fn unit_width(&self, s: usize, u: usize) -> usize {
-        match &self.unit_widths {
-            Some(w) => w[s][u],
-            None => self.widths[s],
-        }
-    }
-
-    /// Input channels of conv unit `u` of stage `s` (3 for the very first).
-    pub fn unit_inputs(&self, s: usize, u: usize) -> usize {
-        match (s, u) {
-            (0, 0) => 3,
-            (s, 0) => self.stage_output(s - 1),
-            (s, u) => self.unit_width(s, u - 1),
-        }
-    }
-
-    /// Channels leaving stage `s` (its last unit's width): what its exit and the next stage see.
-    pub fn stage_output(&self, s: usize) -> usize {
-        self.unit_width(s, self.convs_per_stage - 1)
-    }
-
-    /// Number of classes.
-    pub fn num_classes(&self) -> usize {
-        self.class_names.len()
-    }
-
-    /// Number of exits including the final head.
-    pub fn num_exits(&self) -> usize {
-        self.exit_stages.len() + 1
-    }
-
-    /// Checks that the config describes a buildable network.
-    pub fn validate(&self) -> Result<(), String> {
-        if self.arch != "tiny" {
-            return Err(format!(
-                "unknown architecture '{}' (expected 'tiny')",
-                self.arch
-            ));
-        }
-        if self.widths.is_empty() || self.widths.contains(&0) {
-            return Err("widths must be non-empty and positive".into());
-        }
-        if !(1..=2).contains(&self.exit_stride) {
-            return Err(format!("exit_stride {} must be 1 or 2", self.exit_stride));
-        }
-        if self.convs_per_stage == 0 {
-            return Err("convs_per_stage must be at least 1".into());
-        }
-        if self.class_names.len() < 2 {
-            return Err("at least two classes are needed".into());
-        }
-        let last = self.widths.len() - 1;
-        let mut prev = None;
-        for &s in &self.exit_stages {
-            if s >= last {
-                return Err(format!(
-                    "exit after stage {s} must precede the last stage {last}"
-                ));
-            }
-            if prev.is_some_and(|p| s <= p) {
-                return Err("exit_stages must be strictly increasing".into());
-            }
-            prev = Some(s);
-        }
-        let min_side = 1usize << self.widths.len();
-        if self.input_size < min_side || !self.input_size.is_multiple_of(min_side) {
-            return Err(format!(
-                "input_size {} must be a positive multiple of {min_side}",
-                self.input_size
-            ));
-        }
-        if self.std.iter().any(|&s| s.is_nan() || s <= 0.0) {
-            return Err("std must be positive".into());
-        }
-        if let Some(units) = &self.unit_widths {
-            let ok = units.len() == self.widths.len()
-                && units
-                    .iter()
-                    .all(|st| st.len() == self.convs_per_stage && !st.contains(&0));
-            if !ok {
-                return Err(format!(
-                    "unit_widths must list {} positive widths for each of the {} stages",
-                    self.convs_per_stage,
-                    self.widths.len()
-                ));
-            }
-        }
-        Ok(())
-    }
-
-    /// Spatial side of the feature map after stage `s`.
-    pub fn side_after_stage(&self, s: usize) -> usize {
-        self.input_size >> (s + 1)
-    }
-
-    /// Spatial side of internal exit `e`'s conv maps (its CAM resolution).
-    pub fn exit_side(&self, e: usize) -> usize {
-        self.side_after_stage(self.exit_stages[e])
-            .div_ceil(self.exit_stride)
-    }
-
-    /// Shapes of every named tensor of the inference (BN-folded) model, in canonical order.
-    pub fn tensor_shapes(&self) -> Vec<(String, Vec<usize>)> {
-        let mut out = Vec::new();
-        let conv = |out: &mut Vec<(String, Vec<usize>)>, name: String, cin: usize, cout: usize| {
-            out.push((format!("{name}.weight"), vec![cout, cin, 3, 3]));
-            out.push((format!("{name}.bias"), vec![cout]));
-        };
-        for s in 0..self.widths.len() {
-            for u in 0..self.convs_per_stage {
-                conv(
-                    &mut out,
-                    format!("stages.{s}.{u}"),
-                    self.unit_inputs(s, u),
-                    self.unit_width(s, u),
-                );
-            }
-        }
-        let k = self.num_classes();
-        for (e, &s) in self.exit_stages.iter().enumerate() {
-            conv(
-                &mut out,
-                format!("exits.{e}.conv"),
-                self.stage_output(s),
-                self.exit_width,
-            );
-            out.push((format!("exits.{e}.fc.weight"), vec![self.exit_width, k]));
-            out.push((format!("exits.{e}.fc.bias"), vec![k]));
-        }
-        let last = self.stage_output(self.widths.len() - 1);
-        out.push(("head.fc.weight".into(), vec![last, k]));
-        out.push(("head.fc.bias".into(), vec![k]));
-        out
-    }
-}
 
 /// 3×3 convolution followed (during training) by BatchNorm, then ReLU.
 #[derive(Module, Debug)]
@@ -437,11 +252,11 @@ impl MultiExitCnn {
 
     /// Every tensor of the folded model as host data, named as in [`ModelConfig::tensor_shapes`].
     /// Fails if BN is not folded. Reads synchronously: native/CPU only.
-    pub fn named_tensors(&self) -> Result<BTreeMap<String, HostTensor>, String> {
+    pub fn named_tensors(&self) -> Result<BTreeMap<String, HostTensor>, ModelError> {
         let mut out = BTreeMap::new();
         let conv = |out: &mut BTreeMap<String, HostTensor>, name: &str, u: &ConvUnit| {
             if u.bn.is_some() {
-                return Err(format!("{name}: BatchNorm must be folded before export"));
+                return Err(ModelError::NotFolded(name.to_string()));
             }
             out.insert(
                 format!("{name}.weight"),
@@ -451,7 +266,7 @@ impl MultiExitCnn {
                 .conv
                 .bias
                 .as_ref()
-                .ok_or_else(|| format!("{name}: folded conv has no bias"))?;
+                .ok_or_else(|| ModelError::NoBias(name.to_string()))?;
             out.insert(format!("{name}.bias"), HostTensor::from_tensor(bias.val()));
             Ok(())
         };
@@ -482,7 +297,7 @@ impl MultiExitCnn {
         config: &ModelConfig,
         tensors: &BTreeMap<String, HostTensor>,
         device: &Device,
-    ) -> Result<Self, String> {
+    ) -> Result<Self, ModelError> {
         Self::from_named_tensors_as(config, tensors, device, FloatDType::F32)
     }
 
@@ -493,21 +308,21 @@ impl MultiExitCnn {
         tensors: &BTreeMap<String, HostTensor>,
         device: &Device,
         dtype: FloatDType,
-    ) -> Result<Self, String> {
+    ) -> Result<Self, ModelError> {
         let mut model = Self::new(config, false, device);
         let get = |name: &str| {
             tensors
                 .get(name)
-                .ok_or_else(|| format!("missing tensor '{name}'"))
+                .ok_or_else(|| ModelError::MissingTensor(name.to_string()))
         };
-        let set_conv = |u: &mut ConvUnit, name: &str| -> Result<(), String> {
+        let set_conv = |u: &mut ConvUnit, name: &str| -> Result<(), ModelError> {
             let w = get(&format!("{name}.weight"))?.to_tensor::<4>(device)?;
             let b = get(&format!("{name}.bias"))?.to_tensor::<1>(device)?;
             u.conv.weight = Param::from_tensor(w.cast(dtype));
             u.conv.bias = Some(Param::from_tensor(b.cast(dtype)));
             Ok(())
         };
-        let set_linear = |l: &mut Linear, name: &str| -> Result<(), String> {
+        let set_linear = |l: &mut Linear, name: &str| -> Result<(), ModelError> {
             let w = get(&format!("{name}.weight"))?.to_tensor::<2>(device)?;
             let b = get(&format!("{name}.bias"))?.to_tensor::<1>(device)?;
             l.weight = Param::from_tensor(w.cast(dtype));
@@ -525,84 +340,6 @@ impl MultiExitCnn {
         }
         set_linear(&mut model.head.fc, "head.fc")?;
         Ok(model)
-    }
-}
-
-/// Keeps `idx` along `dim` of a parameter (a new trainable parameter).
-fn keep_param<const D: usize>(
-    p: &Param<Tensor<D>>,
-    dim: usize,
-    idx: &Tensor<1, Int>,
-) -> Param<Tensor<D>> {
-    Param::from_tensor(p.val().select(dim, idx.clone()))
-}
-
-/// Keeps output channels `idx` of a conv unit: filters, bias and BatchNorm entries.
-fn keep_unit_outputs(unit: &mut ConvUnit, idx: &Tensor<1, Int>) {
-    unit.conv.weight = keep_param(&unit.conv.weight, 0, idx);
-    if let Some(b) = &unit.conv.bias {
-        unit.conv.bias = Some(keep_param(b, 0, idx));
-    }
-    if let Some(bn) = &mut unit.bn {
-        bn.gamma = keep_param(&bn.gamma, 0, idx);
-        bn.beta = keep_param(&bn.beta, 0, idx);
-        bn.running_mean = RunningState::new(bn.running_mean.value().select(0, idx.clone()));
-        bn.running_var = RunningState::new(bn.running_var.value().select(0, idx.clone()));
-    }
-}
-
-impl MultiExitCnn {
-    /// Physically removes output channels `removed` of conv `layer` and the matching input
-    /// channels of every layer that reads them ([`crate::prune::consumers`]), BatchNorm entries
-    /// included; works on the trainable and the folded model. The result has the shapes of
-    /// [`crate::prune::narrowed_config`]; every kept weight is unchanged.
-    pub fn remove_channels(
-        mut self,
-        config: &ModelConfig,
-        layer: ConvLayer,
-        removed: &[usize],
-    ) -> Result<Self, String> {
-        layer.check(config)?;
-        let width = layer.width(config);
-        let keep = kept_channels(width, removed);
-        if removed.iter().any(|&c| c >= width) || keep.len() + removed.len() != width {
-            return Err(format!(
-                "channels {removed:?} are not distinct channels of {} (width {width})",
-                layer.name()
-            ));
-        }
-        if keep.is_empty() {
-            return Err(format!(
-                "cannot remove all {width} channels of {}",
-                layer.name()
-            ));
-        }
-        let device = self.head.fc.weight.val().device();
-        let idx = Tensor::<1, Int>::from_data(
-            TensorData::new(keep.iter().map(|&k| k as i64).collect(), [keep.len()]),
-            &device,
-        );
-        keep_unit_outputs(&mut self.stages[layer.stage][layer.unit], &idx);
-        for (name, axis) in consumers(config, layer) {
-            let parts: Vec<&str> = name.split('.').collect();
-            match parts.as_slice() {
-                ["stages", s, u, "weight"] => {
-                    let (s, u): (usize, usize) =
-                        (s.parse().expect("index"), u.parse().expect("index"));
-                    let conv = &mut self.stages[s][u].conv;
-                    conv.weight = keep_param(&conv.weight, axis, &idx);
-                }
-                ["exits", e, "conv", "weight"] => {
-                    let conv = &mut self.exits[e.parse::<usize>().expect("index")].conv.conv;
-                    conv.weight = keep_param(&conv.weight, axis, &idx);
-                }
-                ["head", "fc", "weight"] => {
-                    self.head.fc.weight = keep_param(&self.head.fc.weight, axis, &idx);
-                }
-                _ => return Err(format!("unknown consumer tensor '{name}'")),
-            }
-        }
-        Ok(self)
     }
 }
 
@@ -652,20 +389,88 @@ impl HostTensor {
     }
 
     /// Uploads to `device` as a rank-`D` tensor.
-    pub fn to_tensor<const D: usize>(&self, device: &Device) -> Result<Tensor<D>, String> {
+    pub fn to_tensor<const D: usize>(&self, device: &Device) -> Result<Tensor<D>, TensorError> {
         if self.shape.len() != D {
-            return Err(format!("expected rank {D}, got shape {:?}", self.shape));
+            return Err(TensorError::WrongRank {
+                expected: D,
+                shape: self.shape.clone(),
+            });
         }
         if self.shape.iter().product::<usize>() != self.values.len() {
-            return Err(format!(
-                "shape {:?} does not match {} values",
-                self.shape,
-                self.values.len()
-            ));
+            return Err(TensorError::WrongLength {
+                shape: self.shape.clone(),
+                values: self.values.len(),
+            });
         }
         Ok(Tensor::from_data(
             TensorData::new(self.values.clone(), self.shape.clone()),
             device,
         ))
+    }
+}
+
+/// Why a [`HostTensor`] cannot be uploaded as a tensor of the asked rank.
+#[derive(Clone, Debug, PartialEq)]
+pub enum TensorError {
+    /// The shape has another rank.
+    WrongRank {
+        /// The rank asked for.
+        expected: usize,
+        /// The tensor's shape.
+        shape: Vec<usize>,
+    },
+    /// The shape's size differs from the number of values.
+    WrongLength {
+        /// The tensor's shape.
+        shape: Vec<usize>,
+        /// Its number of values.
+        values: usize,
+    },
+}
+
+impl fmt::Display for TensorError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::WrongRank { expected, shape } => {
+                write!(f, "expected rank {expected}, got shape {shape:?}")
+            }
+            Self::WrongLength { shape, values } => {
+                write!(f, "shape {shape:?} does not match {values} values")
+            }
+        }
+    }
+}
+
+impl std::error::Error for TensorError {}
+
+/// Why a model's named tensors cannot be read or written.
+#[derive(Clone, Debug, PartialEq)]
+pub enum ModelError {
+    /// A conv unit still has its BatchNorm (named by its tensor prefix).
+    NotFolded(String),
+    /// A folded conv unit has no bias (named by its tensor prefix).
+    NoBias(String),
+    /// A tensor the architecture needs is absent.
+    MissingTensor(String),
+    /// A tensor cannot be uploaded.
+    Tensor(TensorError),
+}
+
+impl fmt::Display for ModelError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::NotFolded(name) => write!(f, "{name}: BatchNorm must be folded before export"),
+            Self::NoBias(name) => write!(f, "{name}: folded conv has no bias"),
+            Self::MissingTensor(name) => write!(f, "missing tensor '{name}'"),
+            Self::Tensor(e) => e.fmt(f),
+        }
+    }
+}
+
+impl std::error::Error for ModelError {}
+
+impl From<TensorError> for ModelError {
+    fn from(e: TensorError) -> Self {
+        Self::Tensor(e)
     }
 }

@@ -1,30 +1,74 @@
 //! Image → model input: decode (JPEG, PNG, WebP), centre-crop to a square, resize, normalise.
 //! The trainer and the browser call the same functions, so a photo is seen identically by both.
 
-use image::imageops::FilterType;
-use image::{DynamicImage, RgbImage};
+use std::fmt;
 
-use crate::model::ModelConfig;
+use image::imageops::FilterType;
+use image::{DynamicImage, ImageFormat, RgbImage};
+
+use crate::config::ModelConfig;
+
+/// Why image bytes cannot be used as a photo.
+#[derive(Clone, Debug, PartialEq)]
+pub enum DecodeError {
+    /// No bytes at all.
+    Empty,
+    /// Not recognisably an image.
+    NotAnImage,
+    /// An image format other than JPEG, PNG or WebP.
+    Unsupported(ImageFormat),
+    /// A supported format that fails to decode.
+    Decode {
+        /// The format.
+        format: ImageFormat,
+        /// The decoder's message.
+        message: String,
+    },
+    /// An image without pixels.
+    NoPixels,
+}
+
+impl fmt::Display for DecodeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Empty => write!(f, "the file is empty"),
+            Self::NotAnImage => write!(
+                f,
+                "not a supported image: expected a JPEG, PNG or WebP file"
+            ),
+            Self::Unsupported(format) => write!(
+                f,
+                "unsupported image format {format:?}: expected a JPEG, PNG or WebP file"
+            ),
+            Self::Decode { format, message } => {
+                write!(f, "could not decode the {format:?} image: {message}")
+            }
+            Self::NoPixels => write!(f, "the image has no pixels"),
+        }
+    }
+}
+
+impl std::error::Error for DecodeError {}
 
 /// Decodes JPEG, PNG or WebP bytes into RGB8; any other content gets a clear error.
-pub fn decode_image(bytes: &[u8]) -> Result<RgbImage, String> {
+pub fn decode_image(bytes: &[u8]) -> Result<RgbImage, DecodeError> {
     if bytes.is_empty() {
-        return Err("the file is empty".into());
+        return Err(DecodeError::Empty);
     }
-    let format = image::guess_format(bytes)
-        .map_err(|_| "not a supported image: expected a JPEG, PNG or WebP file".to_string())?;
+    let format = image::guess_format(bytes).map_err(|_| DecodeError::NotAnImage)?;
     if !matches!(
         format,
-        image::ImageFormat::Jpeg | image::ImageFormat::Png | image::ImageFormat::WebP
+        ImageFormat::Jpeg | ImageFormat::Png | ImageFormat::WebP
     ) {
-        return Err(format!(
-            "unsupported image format {format:?}: expected a JPEG, PNG or WebP file"
-        ));
+        return Err(DecodeError::Unsupported(format));
     }
-    let img = image::load_from_memory_with_format(bytes, format)
-        .map_err(|e| format!("could not decode the {format:?} image: {e}"))?;
+    let img =
+        image::load_from_memory_with_format(bytes, format).map_err(|e| DecodeError::Decode {
+            format,
+            message: e.to_string(),
+        })?;
     if img.width() == 0 || img.height() == 0 {
-        return Err("the image has no pixels".into());
+        return Err(DecodeError::NoPixels);
     }
     Ok(img.to_rgb8())
 }
@@ -54,7 +98,7 @@ pub fn to_input(img: &RgbImage, config: &ModelConfig) -> Vec<f32> {
 }
 
 /// Decode + square resize + normalise: the model's input `[3, S, S]` for an image file's bytes.
-pub fn prepare_image_bytes(bytes: &[u8], config: &ModelConfig) -> Result<Vec<f32>, String> {
+pub fn prepare_image_bytes(bytes: &[u8], config: &ModelConfig) -> Result<Vec<f32>, DecodeError> {
     let img = decode_image(bytes)?;
     Ok(to_input(
         &square_resize(&img, config.input_size as u32),
@@ -66,7 +110,7 @@ pub fn prepare_image_bytes(bytes: &[u8], config: &ModelConfig) -> Result<Vec<f32
 pub fn encode_png(img: &RgbImage) -> Vec<u8> {
     let mut out = std::io::Cursor::new(Vec::new());
     DynamicImage::ImageRgb8(img.clone())
-        .write_to(&mut out, image::ImageFormat::Png)
+        .write_to(&mut out, ImageFormat::Png)
         .expect("PNG encoding to memory cannot fail");
     out.into_inner()
 }

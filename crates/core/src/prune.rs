@@ -3,84 +3,17 @@
 //! `custom_from_mask`: a pruned channel then outputs the constant `ReLU(bias)`) or by **removal**
 //! (drop the channels and the matching input channels of every layer that reads them, so the model
 //! is smaller and faster). Works on the folded inference tensors ([`HostTensor`]s named as in
-//! [`ModelConfig::tensor_shapes`]); [`crate::model::MultiExitCnn::remove_channels`] does the same on
-//! a trainable model with BatchNorm.
+//! [`ModelConfig::tensor_shapes`]); [`MultiExitCnn::remove_channels`] does the same on a trainable
+//! model with BatchNorm. Every operation checks the channel list the same way ([`PruneError`]).
 
 use std::collections::BTreeMap;
+use std::fmt;
 
-use serde::{Deserialize, Serialize};
+use burn::module::{Param, RunningState};
+use burn::prelude::*;
 
-use crate::model::{HostTensor, ModelConfig};
-
-/// A prunable conv layer: conv unit `unit` of backbone stage `stage` (0-based).
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ConvLayer {
-    /// Backbone stage.
-    pub stage: usize,
-    /// Conv unit within the stage.
-    pub unit: usize,
-}
-
-impl ConvLayer {
-    /// The last conv of the final stage: the SCP paper's "last convolutional layer" (default).
-    pub fn last(config: &ModelConfig) -> Self {
-        Self::stage_last(config, config.widths.len() - 1)
-    }
-
-    /// The last conv of stage `stage` (the layer whose channels leave the stage).
-    pub fn stage_last(config: &ModelConfig, stage: usize) -> Self {
-        Self {
-            stage,
-            unit: config.convs_per_stage - 1,
-        }
-    }
-
-    /// Tensor name prefix, e.g. `stages.3.1`.
-    pub fn name(&self) -> String {
-        format!("stages.{}.{}", self.stage, self.unit)
-    }
-
-    /// Parses `stages.S.U` (or `S.U`) and checks it exists in `config`.
-    pub fn parse(text: &str, config: &ModelConfig) -> Result<Self, String> {
-        let body = text.strip_prefix("stages.").unwrap_or(text);
-        let parts: Vec<&str> = body.split('.').collect();
-        let parsed = match parts.as_slice() {
-            [s, u] => s.parse().ok().zip(u.parse().ok()),
-            _ => None,
-        };
-        let Some((stage, unit)) = parsed else {
-            return Err(format!(
-                "'{text}' is not a conv layer name like stages.3.1 (stage.unit)"
-            ));
-        };
-        let layer = Self { stage, unit };
-        layer.check(config)?;
-        Ok(layer)
-    }
-
-    /// Whether the layer exists in `config`.
-    pub fn check(&self, config: &ModelConfig) -> Result<(), String> {
-        if self.stage >= config.widths.len() || self.unit >= config.convs_per_stage {
-            return Err(format!(
-                "conv layer {} does not exist: the model has {} stages of {} conv units",
-                self.name(),
-                config.widths.len(),
-                config.convs_per_stage
-            ));
-        }
-        Ok(())
-    }
-
-    /// Output channels of the layer in `config`.
-    pub fn width(&self, config: &ModelConfig) -> usize {
-        config.unit_width(self.stage, self.unit)
-    }
-
-    /// Whether the layer's channels leave its stage (read by the next stage, an exit or the head).
-    pub fn is_stage_output(&self, config: &ModelConfig) -> bool {
-        self.unit + 1 == config.convs_per_stage
-    }
-}
+use crate::config::{ConvLayer, LayerError, ModelConfig};
+use crate::model::{ConvUnit, HostTensor, MultiExitCnn};
 
 /// Where the channels of a layer are read, as (tensor name, axis of the input channels).
 pub fn consumers(config: &ModelConfig, layer: ConvLayer) -> Vec<(String, usize)> {
@@ -123,30 +56,30 @@ pub fn select_lowest(scores: &[f64], n: usize) -> Vec<usize> {
     chosen
 }
 
+/// Checks that `layer` exists and that `channels` are distinct channels of it, leaving at least
+/// one; returns the layer's width.
 fn checked_channels(
     config: &ModelConfig,
     layer: ConvLayer,
     channels: &[usize],
-) -> Result<usize, String> {
+) -> Result<usize, PruneError> {
     layer.check(config)?;
     let width = layer.width(config);
     if let Some(&c) = channels.iter().find(|&&c| c >= width) {
-        return Err(format!(
-            "channel {c} does not exist: {} has {width} channels",
-            layer.name()
-        ));
+        return Err(PruneError::NoSuchChannel {
+            channel: c,
+            layer,
+            width,
+        });
     }
     let mut sorted = channels.to_vec();
     sorted.sort_unstable();
     sorted.dedup();
     if sorted.len() != channels.len() {
-        return Err("a channel is listed twice".into());
+        return Err(PruneError::ListedTwice);
     }
     if channels.len() >= width {
-        return Err(format!(
-            "cannot prune all {width} channels of {}",
-            layer.name()
-        ));
+        return Err(PruneError::AllChannels { layer, width });
     }
     Ok(width)
 }
@@ -154,10 +87,10 @@ fn checked_channels(
 fn tensor_mut<'a>(
     tensors: &'a mut BTreeMap<String, HostTensor>,
     name: &str,
-) -> Result<&'a mut HostTensor, String> {
+) -> Result<&'a mut HostTensor, PruneError> {
     tensors
         .get_mut(name)
-        .ok_or_else(|| format!("missing tensor '{name}'"))
+        .ok_or_else(|| PruneError::MissingTensor(name.to_string()))
 }
 
 /// Mask mode on folded tensors: zeroes the output filters of `channels` in `layer`; their biases
@@ -168,7 +101,7 @@ pub fn mask_channels(
     layer: ConvLayer,
     channels: &[usize],
     zero_bias: bool,
-) -> Result<(), String> {
+) -> Result<(), PruneError> {
     checked_channels(config, layer, channels)?;
     let w = tensor_mut(tensors, &format!("{}.weight", layer.name()))?;
     let per_filter: usize = w.shape[1..].iter().product();
@@ -228,7 +161,7 @@ pub fn remove_channels(
     tensors: &BTreeMap<String, HostTensor>,
     layer: ConvLayer,
     channels: &[usize],
-) -> Result<(ModelConfig, BTreeMap<String, HostTensor>), String> {
+) -> Result<(ModelConfig, BTreeMap<String, HostTensor>), PruneError> {
     let width = checked_channels(config, layer, channels)?;
     let keep = kept_channels(width, channels);
     let mut out = tensors.clone();
@@ -255,24 +188,20 @@ pub fn remove_masked_channels(
     tensors: &BTreeMap<String, HostTensor>,
     layer: ConvLayer,
     channels: &[usize],
-) -> Result<(ModelConfig, BTreeMap<String, HostTensor>), String> {
+) -> Result<(ModelConfig, BTreeMap<String, HostTensor>), PruneError> {
     if layer != ConvLayer::last(config) {
-        return Err(format!(
-            "{} is read by a padded conv: its mask-mode constants cannot be folded exactly; \
-             prune it in remove mode",
-            layer.name()
-        ));
+        return Err(PruneError::NotFoldable(layer));
     }
     checked_channels(config, layer, channels)?;
     let mut folded = tensors.clone();
     let bias = folded
         .get(&format!("{}.bias", layer.name()))
-        .ok_or_else(|| format!("missing tensor '{}.bias'", layer.name()))?
+        .ok_or_else(|| PruneError::MissingTensor(format!("{}.bias", layer.name())))?
         .values
         .clone();
     let weight = folded
         .get("head.fc.weight")
-        .ok_or("missing tensor 'head.fc.weight'")?
+        .ok_or_else(|| PruneError::MissingTensor("head.fc.weight".into()))?
         .clone();
     let k = weight.shape[1];
     let head_bias = tensor_mut(&mut folded, "head.fc.bias")?;
@@ -283,4 +212,137 @@ pub fn remove_masked_channels(
         }
     }
     remove_channels(config, &folded, layer, channels)
+}
+
+/// Keeps `idx` along `dim` of a parameter (a new trainable parameter).
+fn keep_param<const D: usize>(
+    p: &Param<Tensor<D>>,
+    dim: usize,
+    idx: &Tensor<1, Int>,
+) -> Param<Tensor<D>> {
+    Param::from_tensor(p.val().select(dim, idx.clone()))
+}
+
+/// Keeps output channels `idx` of a conv unit: filters, bias and BatchNorm entries.
+fn keep_unit_outputs(unit: &mut ConvUnit, idx: &Tensor<1, Int>) {
+    unit.conv.weight = keep_param(&unit.conv.weight, 0, idx);
+    if let Some(b) = &unit.conv.bias {
+        unit.conv.bias = Some(keep_param(b, 0, idx));
+    }
+    if let Some(bn) = &mut unit.bn {
+        bn.gamma = keep_param(&bn.gamma, 0, idx);
+        bn.beta = keep_param(&bn.beta, 0, idx);
+        bn.running_mean = RunningState::new(bn.running_mean.value().select(0, idx.clone()));
+        bn.running_var = RunningState::new(bn.running_var.value().select(0, idx.clone()));
+    }
+}
+
+impl MultiExitCnn {
+    /// Physically removes output channels `removed` of conv `layer` and the matching input
+    /// channels of every layer that reads them ([`consumers`]), BatchNorm entries included; works
+    /// on the trainable and the folded model. The result has the shapes of [`narrowed_config`];
+    /// every kept weight is unchanged.
+    pub fn remove_channels(
+        mut self,
+        config: &ModelConfig,
+        layer: ConvLayer,
+        removed: &[usize],
+    ) -> Result<Self, PruneError> {
+        let width = checked_channels(config, layer, removed)?;
+        let keep = kept_channels(width, removed);
+        let device = self.head.fc.weight.val().device();
+        let idx = Tensor::<1, Int>::from_data(
+            TensorData::new(keep.iter().map(|&k| k as i64).collect(), [keep.len()]),
+            &device,
+        );
+        keep_unit_outputs(&mut self.stages[layer.stage][layer.unit], &idx);
+        for (name, axis) in consumers(config, layer) {
+            let parts: Vec<&str> = name.split('.').collect();
+            match parts.as_slice() {
+                ["stages", s, u, "weight"] => {
+                    let (s, u): (usize, usize) =
+                        (s.parse().expect("index"), u.parse().expect("index"));
+                    let conv = &mut self.stages[s][u].conv;
+                    conv.weight = keep_param(&conv.weight, axis, &idx);
+                }
+                ["exits", e, "conv", "weight"] => {
+                    let conv = &mut self.exits[e.parse::<usize>().expect("index")].conv.conv;
+                    conv.weight = keep_param(&conv.weight, axis, &idx);
+                }
+                ["head", "fc", "weight"] => {
+                    self.head.fc.weight = keep_param(&self.head.fc.weight, axis, &idx);
+                }
+                _ => return Err(PruneError::UnknownConsumer(name)),
+            }
+        }
+        Ok(self)
+    }
+}
+
+/// Why channels cannot be pruned.
+#[derive(Clone, Debug, PartialEq)]
+pub enum PruneError {
+    /// The layer does not exist in the model.
+    Layer(LayerError),
+    /// A listed channel is beyond the layer's width.
+    NoSuchChannel {
+        /// The channel.
+        channel: usize,
+        /// The layer.
+        layer: ConvLayer,
+        /// Its width.
+        width: usize,
+    },
+    /// A channel is listed more than once.
+    ListedTwice,
+    /// Every channel of the layer is listed.
+    AllChannels {
+        /// The layer.
+        layer: ConvLayer,
+        /// Its width.
+        width: usize,
+    },
+    /// A tensor the operation needs is absent.
+    MissingTensor(String),
+    /// Mask-mode constants of a layer read by a padded conv cannot move into a bias.
+    NotFoldable(ConvLayer),
+    /// A consumer tensor the trainable model does not have.
+    UnknownConsumer(String),
+}
+
+impl fmt::Display for PruneError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Layer(e) => e.fmt(f),
+            Self::NoSuchChannel {
+                channel,
+                layer,
+                width,
+            } => write!(
+                f,
+                "channel {channel} does not exist: {} has {width} channels",
+                layer.name()
+            ),
+            Self::ListedTwice => write!(f, "a channel is listed twice"),
+            Self::AllChannels { layer, width } => {
+                write!(f, "cannot prune all {width} channels of {}", layer.name())
+            }
+            Self::MissingTensor(name) => write!(f, "missing tensor '{name}'"),
+            Self::NotFoldable(layer) => write!(
+                f,
+                "{} is read by a padded conv: its mask-mode constants cannot be folded exactly; \
+                 prune it in remove mode",
+                layer.name()
+            ),
+            Self::UnknownConsumer(name) => write!(f, "unknown consumer tensor '{name}'"),
+        }
+    }
+}
+
+impl std::error::Error for PruneError {}
+
+impl From<LayerError> for PruneError {
+    fn from(e: LayerError) -> Self {
+        Self::Layer(e)
+    }
 }

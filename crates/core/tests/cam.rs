@@ -74,12 +74,16 @@ fn cam_hand_values_and_errors() {
         vec![-1.0, -1.0]
     );
     assert_eq!(
-        class_activation_map(&maps, &weight, 2).unwrap_err(),
+        class_activation_map(&maps, &weight, 2)
+            .unwrap_err()
+            .to_string(),
         "class 2 out of range (the exit has 2 classes)"
     );
     let wrong = t(&[3, 2], vec![0.0; 6]);
     assert_eq!(
-        class_activation_map(&maps, &wrong, 0).unwrap_err(),
+        class_activation_map(&maps, &wrong, 0)
+            .unwrap_err()
+            .to_string(),
         "2 map channels but the weight has 3 inputs"
     );
 }
@@ -160,7 +164,7 @@ fn group_mean_heat_averages_unit_heat_per_group() {
     assert_eq!(means[1].as_ref().unwrap().values, vec![1.0, 0.0]);
     assert!(means[2].is_none());
     assert_eq!(
-        group_mean_heat(&cams, &[0, 1], 2).unwrap_err(),
+        group_mean_heat(&cams, &[0, 1], 2).unwrap_err().to_string(),
         "4 maps but 2 group labels"
     );
     let odd = vec![
@@ -172,7 +176,7 @@ fn group_mean_heat_averages_unit_heat_per_group() {
         },
     ];
     assert_eq!(
-        group_mean_heat(&odd, &[0, 0], 1).unwrap_err(),
+        group_mean_heat(&odd, &[0, 0], 1).unwrap_err().to_string(),
         "maps of 1×2 and 2×1 cannot be averaged"
     );
     let img = heat_image(means[0].as_ref().unwrap(), 3);

@@ -45,19 +45,36 @@ fn invalid_configs_are_rejected() {
     assert!(c
         .validate()
         .unwrap_err()
+        .to_string()
         .contains("must precede the last stage"));
     let mut c = config();
     c.exit_stages = vec![1, 0];
-    assert!(c.validate().unwrap_err().contains("strictly increasing"));
+    assert!(c
+        .validate()
+        .unwrap_err()
+        .to_string()
+        .contains("strictly increasing"));
     let mut c = config();
     c.input_size = 60;
-    assert!(c.validate().unwrap_err().contains("multiple of 16"));
+    assert!(c
+        .validate()
+        .unwrap_err()
+        .to_string()
+        .contains("multiple of 16"));
     let mut c = config();
     c.class_names.truncate(1);
-    assert!(c.validate().unwrap_err().contains("two classes"));
+    assert!(c
+        .validate()
+        .unwrap_err()
+        .to_string()
+        .contains("two classes"));
     let mut c = config();
     c.arch = "resnet50".into();
-    assert!(c.validate().unwrap_err().contains("unknown architecture"));
+    assert!(c
+        .validate()
+        .unwrap_err()
+        .to_string()
+        .contains("unknown architecture"));
     assert!(config().validate().is_ok());
 }
 
@@ -121,6 +138,7 @@ fn named_tensors_refuse_an_unfolded_model() {
     assert!(model
         .named_tensors()
         .unwrap_err()
+        .to_string()
         .contains("must be folded"));
 }
 

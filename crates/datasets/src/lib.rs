@@ -7,6 +7,7 @@ use std::collections::{BTreeSet, HashMap};
 use std::fmt;
 use std::path::{Path, PathBuf};
 
+use fairscreen_core::preprocess::{decode_image, square_resize, DecodeError};
 use image::RgbImage;
 
 /// ISIC 2019 class codes in label order (the one-hot column order of the FME/SCP CSVs).
@@ -589,11 +590,31 @@ pub fn read_labelled_folder(
     })
 }
 
+/// Why one image file cannot be loaded.
+#[derive(Debug)]
+pub enum ImageLoadError {
+    /// The file cannot be read.
+    Read(std::io::Error),
+    /// Its bytes are not a usable image.
+    Decode(DecodeError),
+}
+
+impl fmt::Display for ImageLoadError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Read(e) => write!(f, "cannot read: {e}"),
+            Self::Decode(e) => e.fmt(f),
+        }
+    }
+}
+
+impl std::error::Error for ImageLoadError {}
+
 /// Reads, decodes (JPEG, PNG, WebP), centre-crops and resizes one image to `side`×`side`.
-pub fn load_image(path: &Path, side: u32) -> Result<RgbImage, String> {
-    let bytes = std::fs::read(path).map_err(|e| format!("cannot read: {e}"))?;
-    let img = fairscreen_core::preprocess::decode_image(&bytes)?;
-    Ok(fairscreen_core::preprocess::square_resize(&img, side))
+pub fn load_image(path: &Path, side: u32) -> Result<RgbImage, ImageLoadError> {
+    let bytes = std::fs::read(path).map_err(ImageLoadError::Read)?;
+    let img = decode_image(&bytes).map_err(ImageLoadError::Decode)?;
+    Ok(square_resize(&img, side))
 }
 
 /// Decoded images of a dataset and what could not be decoded.

@@ -6,12 +6,12 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
 use burn::prelude::Device;
-use fairscreen_core::infer::LoadedModel;
+use fairscreen_core::exit::ExitLogits;
+use fairscreen_core::infer::{self, InferError, LoadedModel};
 use fairscreen_core::metrics::{
     bundle_reports, fairness_report, FairnessReport, FateBaseline, Grouping, Predictions,
     ReportOptions,
 };
-use fairscreen_core::preprocess::to_input;
 use fairscreen_core::{read_eval_bundle, EvalBundle};
 
 /// `fairscreen-train audit`.
@@ -90,36 +90,47 @@ pub fn cmd_audit(a: AuditArgs) -> Result<()> {
     Ok(())
 }
 
-/// Per-sample exit logits of `model` on every image of `bundle` (CPU backend, batches of 64).
-pub fn bundle_logits(model: &LoadedModel, bundle: &EvalBundle) -> Result<Vec<Vec<Vec<f32>>>> {
-    let config = &model.card.config;
-    if bundle.card.side as usize != config.input_size {
-        bail!(
-            "the data has {} px images, the model needs {} px",
-            bundle.card.side,
-            config.input_size
-        );
-    }
-    if bundle.card.class_names != config.class_names {
-        bail!(
-            "the data's classes {:?} differ from the model's {:?}",
-            bundle.card.class_names,
-            config.class_names
-        );
-    }
+/// Per-sample exit logits of `model` on every image of `bundle` on the CPU backend, with a
+/// progress bar: core's [`fairscreen_core::infer::bundle_logits`], the browser's audit, run to
+/// completion here (the CPU backend reads back at once).
+pub fn bundle_logits(model: &LoadedModel, bundle: &EvalBundle) -> Result<ExitLogits> {
     let pb = crate::bench_data::progress(bundle.len() as u64, "inference");
-    let mut out = Vec::with_capacity(bundle.len());
-    for start in (0..bundle.len()).step_by(64) {
-        let end = (start + 64).min(bundle.len());
-        let inputs: Vec<Vec<f32>> = (start..end)
-            .map(|i| to_input(&bundle.rgb_image(i), config))
-            .collect();
-        let logits = model.logits(&inputs).map_err(anyhow::Error::msg)?;
-        out.extend((0..logits.batch).map(|i| logits.sample(i)));
-        pb.set_position(end as u64);
-    }
+    let outcome = block_on(infer::bundle_logits(model, bundle, |done, _| {
+        pb.set_position(done as u64)
+    }));
     pb.finish_and_clear();
-    Ok(out)
+    match outcome {
+        Ok((logits, _cams)) => Ok(logits),
+        // The trainer's own wording of the two mismatches.
+        Err(InferError::SideMismatch { data, model }) => {
+            bail!("the data has {data} px images, the model needs {model} px")
+        }
+        Err(InferError::ClassMismatch { data, model }) => {
+            bail!("the data's classes {data:?} differ from the model's {model:?}")
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Runs a future to completion on this thread (parks until it is woken).
+fn block_on<F: std::future::Future>(future: F) -> F::Output {
+    use std::sync::Arc;
+    use std::task::{Context, Poll, Wake, Waker};
+    struct Unpark(std::thread::Thread);
+    impl Wake for Unpark {
+        fn wake(self: Arc<Self>) {
+            self.0.unpark();
+        }
+    }
+    let waker = Waker::from(Arc::new(Unpark(std::thread::current())));
+    let mut cx = Context::from_waker(&waker);
+    let mut future = std::pin::pin!(future);
+    loop {
+        match future.as_mut().poll(&mut cx) {
+            Poll::Ready(out) => return out,
+            Poll::Pending => std::thread::park(),
+        }
+    }
 }
 
 fn audit_model(
@@ -130,7 +141,7 @@ fn audit_model(
 ) -> Result<Vec<FairnessReport>> {
     let bytes =
         std::fs::read(model_path).with_context(|| format!("reading {}", model_path.display()))?;
-    let model = LoadedModel::from_bytes(&bytes, &Device::flex()).map_err(anyhow::Error::msg)?;
+    let model = LoadedModel::from_bytes(&bytes, &Device::flex())?;
     let side = model.card.config.input_size as u32;
     let bundle = if data.is_dir() {
         crate::bench_data::folder_bundle(data, side, "audit", String::new())?

@@ -11,7 +11,7 @@ use anyhow::{Context, Result};
 use fairscreen_core::cam::{
     class_activation_map, heat_image, lesion_share, positive_unit, upsample, ClassMap,
 };
-use fairscreen_core::exit::exit_policy;
+use fairscreen_core::exit::{exit_names, exit_policy, ExitNaming};
 use fairscreen_core::infer::LoadedModel;
 use fairscreen_core::preprocess::{encode_png, to_input};
 use fairscreen_synth::{draw_spec, generate_with_mask, Artefact, SynthConfig, CLASS_NAMES};
@@ -220,7 +220,6 @@ pub fn cmd_heatmaps(a: HeatmapsArgs) -> Result<()> {
     let bytes =
         std::fs::read(&a.model).with_context(|| format!("reading {}", a.model.display()))?;
     let model = LoadedModel::from_bytes(&bytes, &burn::prelude::Device::flex())
-        .map_err(anyhow::Error::msg)
         .with_context(|| a.model.display().to_string())?;
     let config = model.card.config.clone();
     let theta = model.card.default_theta;
@@ -235,11 +234,10 @@ pub fn cmd_heatmaps(a: HeatmapsArgs) -> Result<()> {
         let spec = draw_spec(&synth, a.seed, i);
         let (sample, coverage) = generate_with_mask(&synth, a.seed, i, spec);
         let input = to_input(&sample.image, &config);
-        let (logits, maps) = model.logits_and_maps(&input).map_err(anyhow::Error::msg)?;
+        let (logits, maps) = model.logits_and_maps(&input)?;
         let logits = logits.sample(0);
         let heat_of = |e: usize, class: usize| -> Result<Vec<f32>> {
-            let cam = class_activation_map(&maps[e], &model.exit_weights[e], class)
-                .map_err(anyhow::Error::msg)?;
+            let cam = class_activation_map(&maps[e], &model.exit_weights[e], class)?;
             Ok(positive_unit(&upsample(&cam, side)))
         };
         let final_class = fairscreen_core::exit::argmax(&logits[exits - 1]);
@@ -326,20 +324,6 @@ pub fn cmd_heatmaps(a: HeatmapsArgs) -> Result<()> {
     Ok(())
 }
 
-/// `exit 1 / exit 2 / … / final` for `exits` exits.
-fn exit_names(exits: usize) -> String {
-    (0..exits)
-        .map(|e| {
-            if e + 1 == exits {
-                "final".to_string()
-            } else {
-                format!("exit {}", e + 1)
-            }
-        })
-        .collect::<Vec<_>>()
-        .join(" / ")
-}
-
 fn markdown(r: &HeatmapReport, mean_heat: &[(String, Vec<f32>, usize)]) -> String {
     let mut s = format!(
         "# Per-group heatmap analysis\n\n- Command: `{}`\n- Model: `{}`; early-exit policy at θ = {}\n\
@@ -356,7 +340,11 @@ fn markdown(r: &HeatmapReport, mean_heat: &[(String, Vec<f32>, usize)]) -> Strin
         r.machine,
         r.wall_seconds / 60.0,
         r.finished,
-        exit_names(r.groups.first().map_or(0, |g| g.exit_mix.len())),
+        exit_names(
+            ExitNaming::Short,
+            r.groups.first().map_or(0, |g| g.exit_mix.len())
+        )
+        .join(" / "),
     );
     for g in &r.groups {
         s.push_str(&format!(

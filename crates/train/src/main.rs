@@ -16,6 +16,7 @@ use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
 use clap::{Parser, Subcommand};
+use fairscreen_core::card_keys;
 use fairscreen_core::format::{
     write_model, AssetEntry, AssetIndex, ModelCard, TrainingInfo, FORMAT_VERSION,
 };
@@ -86,7 +87,7 @@ fn cmd_export_onnx(a: ExportOnnxArgs) -> Result<()> {
             file.card.quantization
         );
     }
-    let bytes = onnx::export(&file.card, &file.tensors).map_err(anyhow::Error::msg)?;
+    let bytes = onnx::export(&file.card, &file.tensors)?;
     if let Some(dir) = a.out.parent().filter(|d| !d.as_os_str().is_empty()) {
         std::fs::create_dir_all(dir)?;
     }
@@ -511,25 +512,24 @@ fn cmd_train(a: TrainArgs) -> Result<()> {
         ..train::TrainOptions::new(a.method, a.epochs, a.seed, exits)
     };
     let teacher = match &a.teacher {
-        Some(stem) => Some(
-            train::load_checkpoint(&config, &stem.with_extension("bpk"))
-                .map_err(anyhow::Error::msg)?,
-        ),
+        Some(stem) => Some(train::load_checkpoint(
+            &config,
+            &stem.with_extension("bpk"),
+        )?),
         None => None,
     };
     let start = std::time::Instant::now();
-    let (model, _history) = train::train_model(&config, &train_set, &opts, teacher.as_ref())
-        .map_err(anyhow::Error::msg)?;
+    let (model, _history) = train::train_model(&config, &train_set, &opts, teacher.as_ref())?;
     let secs = start.elapsed().as_secs_f64();
     let logits = train::predict(&model, &config, &val_set.inputs);
     let ev = train::evaluate(&logits, &val_set.labels, a.theta);
     let mut metrics = BTreeMap::new();
     for (e, acc) in ev.exit_accuracy.iter().enumerate() {
-        metrics.insert(format!("val/exit{e}/accuracy"), *acc);
-        metrics.insert(format!("val/theta/exit{e}/share"), ev.exit_share[e]);
+        metrics.insert(card_keys::exit_accuracy(e), *acc);
+        metrics.insert(card_keys::theta_exit_share(e), ev.exit_share[e]);
     }
-    metrics.insert("val/theta/accuracy".into(), ev.policy_accuracy);
-    metrics.insert("train/seconds".into(), secs);
+    metrics.insert(card_keys::THETA_ACCURACY.into(), ev.policy_accuracy);
+    metrics.insert(card_keys::TRAIN_SECONDS.into(), secs);
     println!("trained in {secs:.0} s; validation ({val_images} images):");
     for (e, acc) in ev.exit_accuracy.iter().enumerate() {
         println!(
@@ -560,7 +560,7 @@ fn cmd_train(a: TrainArgs) -> Result<()> {
     if let Some(dir) = a.out.parent() {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     }
-    train::save_checkpoint(model, &a.out.with_extension("bpk")).map_err(anyhow::Error::msg)?;
+    train::save_checkpoint(model, &a.out.with_extension("bpk"))?;
     std::fs::write(
         a.out.with_extension("json"),
         serde_json::to_vec_pretty(&meta)?,
@@ -587,12 +587,8 @@ pub(crate) fn export_model(checkpoint: &Path, name: &str, out_dir: &Path) -> Res
         &std::fs::read(&meta_path).with_context(|| format!("reading {}", meta_path.display()))?,
     )
     .with_context(|| format!("parsing {}", meta_path.display()))?;
-    let model = train::load_checkpoint(&meta.config, &checkpoint.with_extension("bpk"))
-        .map_err(anyhow::Error::msg)?;
-    let tensors = model
-        .fold_batchnorm()
-        .named_tensors()
-        .map_err(anyhow::Error::msg)?;
+    let model = train::load_checkpoint(&meta.config, &checkpoint.with_extension("bpk"))?;
+    let tensors = model.fold_batchnorm().named_tensors()?;
     let card = ModelCard {
         format_version: FORMAT_VERSION,
         name: name.to_string(),

@@ -5,6 +5,8 @@
 
 use std::collections::BTreeMap;
 
+use anyhow::{Context, Result};
+use fairscreen_core::exit::{exit_names, ExitNaming};
 use fairscreen_core::{HostTensor, ModelCard};
 
 /// ONNX IR version written (ONNX 1.10+).
@@ -116,17 +118,17 @@ impl Graph {
         out
     }
 
-    fn init(&mut self, name: &str) -> Result<String, String> {
+    fn init(&mut self, name: &str) -> Result<String> {
         let t = self
             .tensors
             .get(name)
-            .ok_or_else(|| format!("missing tensor '{name}'"))?;
+            .with_context(|| format!("missing tensor '{name}'"))?;
         self.initializers.push(tensor(name, t));
         Ok(name.to_string())
     }
 
     /// Conv 3×3 (padding 1) + Relu.
-    fn conv_relu(&mut self, x: &str, prefix: &str, stride: usize) -> Result<String, String> {
+    fn conv_relu(&mut self, x: &str, prefix: &str, stride: usize) -> Result<String> {
         let (w, b) = (
             self.init(&format!("{prefix}.weight"))?,
             self.init(&format!("{prefix}.bias"))?,
@@ -145,7 +147,7 @@ impl Graph {
     }
 
     /// GlobalAveragePool → Flatten → Gemm (our Linear weights are `[in, out]`: no transpose).
-    fn head(&mut self, x: &str, prefix: &str) -> Result<String, String> {
+    fn head(&mut self, x: &str, prefix: &str) -> Result<String> {
         let pooled = self.node("GlobalAveragePool", &[x], vec![]);
         let flat = self.node("Flatten", &[&pooled], vec![]);
         let (w, b) = (
@@ -158,19 +160,11 @@ impl Graph {
 
 /// Names of the graph's outputs, shallow to deep: `exit1_logits` … and `final_logits`.
 pub fn output_names(exits: usize) -> Vec<String> {
-    (0..exits)
-        .map(|e| {
-            if e + 1 == exits {
-                "final_logits".to_string()
-            } else {
-                format!("exit{}_logits", e + 1)
-            }
-        })
-        .collect()
+    exit_names(ExitNaming::OnnxOutput, exits)
 }
 
 /// The ONNX model (serialised `ModelProto`) of a folded model.
-pub fn export(card: &ModelCard, tensors: &BTreeMap<String, HostTensor>) -> Result<Vec<u8>, String> {
+pub fn export(card: &ModelCard, tensors: &BTreeMap<String, HostTensor>) -> Result<Vec<u8>> {
     let c = &card.config;
     c.validate()?;
     let mut g = Graph {

@@ -11,6 +11,8 @@ use std::time::Instant;
 use anyhow::{bail, Context, Result};
 use burn::tensor::FloatDType;
 use fairscreen_core::bundle::read_eval_bundle;
+use fairscreen_core::card_keys;
+use fairscreen_core::exit::ExitLogits;
 use fairscreen_core::exit_analysis::{exit_points, skin_groups, OperatingPoint};
 use fairscreen_core::format::{read_model, write_model, AssetIndex, ModelCard};
 use fairscreen_core::preprocess::to_input;
@@ -19,7 +21,7 @@ use fairscreen_synth::SynthConfig;
 use serde::{Deserialize, Serialize};
 
 use crate::reproduce::{generate, machine, utc_now, TEST_SEED};
-use crate::scp::{insert_point_metrics, point_of_logits, HostModel};
+use crate::scp::{point_of_logits, HostModel};
 use crate::train::{self, Dataset};
 
 /// `quantize` arguments.
@@ -179,15 +181,12 @@ fn bundle_dataset(path: &Path, card: &ModelCard) -> Result<Dataset> {
 }
 
 /// Per-sample exit logits of `model` computed in `dtype` on the CPU backend.
-fn logits_in(model: &HostModel, dtype: FloatDType, inputs: &[Vec<f32>]) -> Result<Logits> {
-    let module = model.module_in(dtype).map_err(anyhow::Error::msg)?;
+fn logits_in(model: &HostModel, dtype: FloatDType, inputs: &[Vec<f32>]) -> Result<ExitLogits> {
+    let module = model.module_in(dtype)?;
     Ok(train::predict_with_features(&module, &model.config, inputs).logits)
 }
 
-/// Per-sample exit logits.
-type Logits = Vec<Vec<Vec<f32>>>;
-
-fn max_diff(a: &Logits, b: &Logits) -> f64 {
+fn max_diff(a: &ExitLogits, b: &ExitLogits) -> f64 {
     let mut worst = 0.0f64;
     for (x, y) in a.iter().zip(b) {
         for (ex, ey) in x.iter().zip(y) {
@@ -211,7 +210,7 @@ fn compare(
     let theta = card.default_theta;
     let la = logits_in(a, FloatDType::F32, &d.inputs)?;
     let lb = logits_in(b, twin.compute(), &d.inputs)?;
-    let point = |l: &Logits| point_of_logits(&a.config, l, me, theta, &d.labels, &d.groups);
+    let point = |l: &ExitLogits| point_of_logits(&a.config, l, me, theta, &d.labels, &d.groups);
     let widened_max_logit_diff = match twin {
         Twin::F16 => Some(max_diff(&la, &logits_in(b, FloatDType::F32, &d.inputs)?)),
         Twin::Int8 => None,
@@ -257,16 +256,12 @@ fn twin_metrics(
         .iter()
         .enumerate()
     {
-        m.insert(format!("val/exit{e}/accuracy"), p.accuracy);
-        m.insert(format!("val/exit{e}/eodds_abs"), p.eodds_abs);
+        m.insert(card_keys::exit_accuracy(e), p.accuracy);
+        m.insert(card_keys::exit_eodds_abs(e), p.eodds_abs);
     }
-    insert_point_metrics(&mut m, "val/point", &point);
-    if let Some(b) = base_point {
-        insert_point_metrics(&mut m, "val/base", b);
-        m.insert(
-            "val/fate".into(),
-            fairscreen_core::exit_analysis::fate_against(&point, b),
-        );
+    match base_point {
+        Some(b) => card_keys::insert_against_base(&mut m, &point, b),
+        None => card_keys::POINT.insert(&mut m, &point),
     }
     Ok((m, point))
 }

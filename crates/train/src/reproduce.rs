@@ -7,6 +7,8 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{Context, Result};
+use fairscreen_core::card_keys;
+use fairscreen_core::exit::{exit_names, ExitNaming};
 use fairscreen_core::exit_analysis::{
     exit_points, fate_against, policy_point, select_theta, theta_sweep, OperatingPoint, ThetaPoint,
     ThetaRule, THETA_GRID,
@@ -397,7 +399,7 @@ fn reproduce_fme(mut a: ReproduceArgs) -> Result<()> {
                     .collect::<Vec<_>>()
             });
             for (method, r, secs) in outcomes {
-                let (model, history) = r.map_err(anyhow::Error::msg)?;
+                let (model, history) = r?;
                 eprintln!("trained {} in {secs:.0} s", method_name(method));
                 trained.insert(method_name(method), (model, history, secs));
             }
@@ -460,28 +462,22 @@ fn reproduce_fme(mut a: ReproduceArgs) -> Result<()> {
         let description = method.describe(&opts);
         let mut metrics = BTreeMap::new();
         for (e, p) in val_exits.iter().enumerate() {
-            metrics.insert(format!("val/exit{e}/accuracy"), p.accuracy);
-            metrics.insert(format!("val/exit{e}/eodds_abs"), p.eodds_abs);
+            metrics.insert(card_keys::exit_accuracy(e), p.accuracy);
+            metrics.insert(card_keys::exit_eodds_abs(e), p.eodds_abs);
         }
         for p in &val_sweep {
+            metrics.insert(card_keys::sweep_accuracy(p.theta), p.point.accuracy);
+            metrics.insert(card_keys::sweep_eodds_abs(p.theta), p.point.eodds_abs);
             metrics.insert(
-                format!("val/theta{:.3}/accuracy", p.theta),
-                p.point.accuracy,
-            );
-            metrics.insert(
-                format!("val/theta{:.3}/eodds_abs", p.theta),
-                p.point.eodds_abs,
-            );
-            metrics.insert(
-                format!("val/theta{:.3}/compute_saved", p.theta),
+                card_keys::sweep_compute_saved(p.theta),
                 p.point.compute_saved,
             );
         }
         metrics.insert(
-            "val/theta/accuracy".into(),
+            card_keys::THETA_ACCURACY.into(),
             val_sweep[chosen].point.accuracy,
         );
-        metrics.insert("train/seconds".into(), train_seconds);
+        metrics.insert(card_keys::TRAIN_SECONDS.into(), train_seconds);
         let meta = CheckpointMeta {
             config: config.clone(),
             training: TrainingInfo {
@@ -504,8 +500,7 @@ fn reproduce_fme(mut a: ReproduceArgs) -> Result<()> {
             metrics,
         };
         let stem = a.checkpoints.join(name);
-        train::save_checkpoint(model.clone(), &stem.with_extension("bpk"))
-            .map_err(anyhow::Error::msg)?;
+        train::save_checkpoint(model.clone(), &stem.with_extension("bpk"))?;
         std::fs::write(
             stem.with_extension("json"),
             serde_json::to_vec_pretty(&meta)?,
@@ -591,25 +586,13 @@ fn pct(v: f64) -> String {
     format!("{:.1}", 100.0 * v)
 }
 
-fn exit_names(n: usize) -> Vec<String> {
-    (0..n)
-        .map(|e| {
-            if e + 1 == n {
-                "final".to_string()
-            } else {
-                format!("exit {}", e + 1)
-            }
-        })
-        .collect()
-}
-
 /// Writes `results.json`, `results.md` and the SVG plots into `dir`.
 fn write_results(dir: &Path, r: &FmeResults) -> Result<()> {
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
     std::fs::write(dir.join("results.json"), serde_json::to_vec_pretty(r)?)?;
     std::fs::write(dir.join("results.md"), markdown(r))?;
     let exits = r.methods.first().map_or(0, |m| m.test_exits.len());
-    let xs = exit_names(exits);
+    let xs = exit_names(ExitNaming::Short, exits);
     let per_exit = |f: &dyn Fn(&OperatingPoint) -> f64| -> Vec<Series> {
         r.methods
             .iter()
@@ -820,7 +803,7 @@ fn markdown(r: &FmeResults) -> String {
     );
     push(&mut s, "|---|---|---|---|---|---|---|---|---|---|".into());
     for m in &r.methods {
-        let names = exit_names(m.test_exits.len());
+        let names = exit_names(ExitNaming::Short, m.test_exits.len());
         for (e, p) in m.test_exits.iter().enumerate() {
             push(
                 &mut s,

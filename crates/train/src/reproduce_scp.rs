@@ -8,10 +8,11 @@ use std::path::Path;
 use std::time::Instant;
 
 use anyhow::{bail, Context, Result};
+use fairscreen_core::card_keys;
 use fairscreen_core::exit_analysis::{fate_against, OperatingPoint};
 use fairscreen_core::format::{read_model, AssetIndex, ModelCard, PruningInfo};
-use fairscreen_core::prune::ConvLayer;
 use fairscreen_core::snnl::SnnlForm;
+use fairscreen_core::ConvLayer;
 use fairscreen_synth::SynthConfig;
 use serde::{Deserialize, Serialize};
 
@@ -206,7 +207,7 @@ fn load_base(dir: &Path, name: &str) -> Result<Base> {
 }
 
 /// What one FATE loop returns: its rows and the chosen state.
-type LoopOutcome = Result<(Vec<IterationRow>, PruneState), String>;
+type LoopOutcome = Result<(Vec<IterationRow>, PruneState)>;
 
 /// A unit of work for [`in_parallel`].
 type Task<'a, T> = Box<dyn FnOnce() -> T + Send + 'a>;
@@ -238,7 +239,7 @@ struct Ctx<'a> {
 }
 
 impl Ctx<'_> {
-    fn point(&self, base: &Base, model: &HostModel, d: &Dataset) -> Result<OperatingPoint, String> {
+    fn point(&self, base: &Base, model: &HostModel, d: &Dataset) -> Result<OperatingPoint> {
         operating_point(
             model,
             base.multi_exit,
@@ -257,7 +258,7 @@ impl Ctx<'_> {
         scores: &[f64],
         n: usize,
         random: bool,
-    ) -> Result<SweepRow, String> {
+    ) -> Result<SweepRow> {
         let t0 = Instant::now();
         let mut state = PruneState::new(base.model.clone(), self.layer, self.mode);
         let channels = if random {
@@ -298,7 +299,7 @@ impl Ctx<'_> {
         val_ref: &OperatingPoint,
         step: usize,
         max_iterations: usize,
-    ) -> Result<(Vec<IterationRow>, PruneState), String> {
+    ) -> Result<(Vec<IterationRow>, PruneState)> {
         let mut state = PruneState::new(base.model.clone(), self.layer, self.mode);
         let mut best = (0.0, state.clone());
         let mut rows = Vec::new();
@@ -366,7 +367,7 @@ pub fn reproduce_scp(mut a: ReproduceArgs) -> Result<()> {
         .collect::<Result<_>>()?;
     let first = bases.first().context("no --base-models")?;
     let layer = match &a.layer {
-        Some(text) => ConvLayer::parse(text, &first.model.config).map_err(anyhow::Error::msg)?,
+        Some(text) => ConvLayer::parse(text, &first.model.config)?,
         None => ConvLayer::last(&first.model.config),
     };
     if a.mode == PruneMode::Mask && layer != ConvLayer::last(&first.model.config) {
@@ -412,7 +413,7 @@ pub fn reproduce_scp(mut a: ReproduceArgs) -> Result<()> {
         ),
     };
     for b in &bases {
-        layer.check(&b.model.config).map_err(anyhow::Error::msg)?;
+        layer.check(&b.model.config)?;
         let width = layer.width(&b.model.config);
         if let Some(&n) = settings
             .levels
@@ -454,26 +455,24 @@ pub fn reproduce_scp(mut a: ReproduceArgs) -> Result<()> {
         mode: a.mode,
         multi: indicatif::MultiProgress::new(),
     };
-    let err = anyhow::Error::msg;
 
     // References and initial scores.
     let mut refs = Vec::new();
     for b in &bases {
-        let val = ctx.point(b, &b.model, &splits.val).map_err(err)?;
-        let test = ctx.point(b, &b.model, &splits.test).map_err(err)?;
+        let val = ctx.point(b, &b.model, &splits.val)?;
+        let test = ctx.point(b, &b.model, &splits.test)?;
         let scores = channel_scores(
-            &b.model.module().map_err(err)?,
+            &b.model.module()?,
             &b.model.config,
             &splits.train,
             layer,
             SnnlForm::ScpCode,
-        )
-        .map_err(err)?;
+        )?;
         refs.push((val, test, scores));
     }
 
     // The one-shot sweep, `jobs` fine-tunes at a time.
-    let mut tasks: Vec<Task<'_, Result<(usize, SweepRow), String>>> = Vec::new();
+    let mut tasks: Vec<Task<'_, Result<(usize, SweepRow)>>> = Vec::new();
     for (i, b) in bases.iter().enumerate() {
         let runs = settings
             .levels
@@ -490,7 +489,7 @@ pub fn reproduce_scp(mut a: ReproduceArgs) -> Result<()> {
     }
     let mut sweeps: Vec<Vec<SweepRow>> = vec![Vec::new(); bases.len()];
     for r in in_parallel(a.jobs, tasks) {
-        let (i, row) = r.map_err(err)?;
+        let (i, row) = r?;
         eprintln!(
             "  {} n={} {}: val F1 {:.3} EOdd {:.4} FATE {:+.3}",
             bases[i].name, row.n, row.selection, row.val.f1, row.val.eodds_abs, row.val_fate
@@ -514,11 +513,11 @@ pub fn reproduce_scp(mut a: ReproduceArgs) -> Result<()> {
     for ((b, (val_ref, test_ref, scores)), (sweep, lp)) in
         bases.iter().zip(refs).zip(sweeps.into_iter().zip(loops))
     {
-        let (iterations, chosen) = lp.map_err(err)?;
-        let chosen_val = ctx.point(b, &chosen.model, &splits.val).map_err(err)?;
+        let (iterations, chosen) = lp?;
+        let chosen_val = ctx.point(b, &chosen.model, &splits.val)?;
         // The test split, once, for the chosen model.
-        let chosen_test = ctx.point(b, &chosen.model, &splits.test).map_err(err)?;
-        let removed = chosen.removed().map_err(err)?;
+        let chosen_test = ctx.point(b, &chosen.model, &splits.test)?;
+        let removed = chosen.removed()?;
         let mut chosen_channels = chosen.pruned.clone();
         chosen_channels.sort_unstable();
         eprintln!(
@@ -594,7 +593,6 @@ fn ship(
     ctx: &Ctx<'_>,
     settings: &ScpSettings,
 ) -> Result<Vec<String>> {
-    let err = anyhow::Error::msg;
     let mut names = Vec::new();
     let mut write = |b: &Base,
                      model: &HostModel,
@@ -662,7 +660,7 @@ fn ship(
                 .expect("level swept");
             // Re-run the sweep's deterministic prune + fine-tune to get its weights.
             let mut state = PruneState::new(b.model.clone(), ctx.layer, ctx.mode);
-            state.prune_lowest(&r.scores, n).map_err(err)?;
+            state.prune_lowest(&r.scores, n)?;
             fine_tune(
                 &mut state,
                 b.multi_exit,
@@ -670,9 +668,8 @@ fn ship(
                 schedule,
                 &format!("ship {} n={n}", b.name),
                 Some(ctx.multi.clone()),
-            )
-            .map_err(err)?;
-            let val = ctx.point(b, &state.model, &ctx.splits.val).map_err(err)?;
+            )?;
+            let val = ctx.point(b, &state.model, &ctx.splits.val)?;
             if (val.f1 - row.val.f1).abs() > 1e-12 {
                 bail!(
                     "re-running the n = {n} level did not reproduce its validation F1 ({} vs {})",
@@ -687,7 +684,7 @@ fn ship(
             );
             write(
                 b,
-                &state.removed().map_err(err)?,
+                &state.removed()?,
                 format!("{}-p{n}", b.name),
                 &row.channels,
                 how,
@@ -703,9 +700,7 @@ fn ship(
 /// pruning chart plots.
 fn pruned_metrics(p: &OperatingPoint, base: &OperatingPoint) -> BTreeMap<String, f64> {
     let mut m = BTreeMap::new();
-    crate::scp::insert_point_metrics(&mut m, "val/point", p);
-    crate::scp::insert_point_metrics(&mut m, "val/base", base);
-    m.insert("val/fate".into(), fate_against(p, base));
+    card_keys::insert_against_base(&mut m, p, base);
     m
 }
 

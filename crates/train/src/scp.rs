@@ -7,12 +7,14 @@
 
 use std::collections::BTreeMap;
 
+use anyhow::{bail, Context, Result};
+use fairscreen_core::exit::SampleLogits;
 use fairscreen_core::exit_analysis::{exit_points, parameter_count, policy_point, OperatingPoint};
 use fairscreen_core::prune::{
-    mask_channels, remove_channels, remove_masked_channels, select_lowest, ConvLayer,
+    mask_channels, remove_channels, remove_masked_channels, select_lowest,
 };
 use fairscreen_core::snnl::{channel_snnl_scores, SnnlForm};
-use fairscreen_core::{ComputeCost, HostTensor, ModelConfig, MultiExitCnn};
+use fairscreen_core::{ComputeCost, ConvLayer, HostTensor, ModelConfig, MultiExitCnn};
 use rand::seq::SliceRandom;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -46,18 +48,18 @@ pub struct HostModel {
 
 impl HostModel {
     /// The burn module on the CPU backend.
-    pub fn module(&self) -> Result<MultiExitCnn, String> {
+    pub fn module(&self) -> Result<MultiExitCnn> {
         self.module_in(burn::tensor::FloatDType::F32)
     }
 
     /// The burn module on the CPU backend, computing in `dtype` (f32 or f16).
-    pub fn module_in(&self, dtype: burn::tensor::FloatDType) -> Result<MultiExitCnn, String> {
-        MultiExitCnn::from_named_tensors_as(
+    pub fn module_in(&self, dtype: burn::tensor::FloatDType) -> Result<MultiExitCnn> {
+        Ok(MultiExitCnn::from_named_tensors_as(
             &self.config,
             &self.tensors,
             &burn::prelude::Device::flex(),
             dtype,
-        )
+        )?)
     }
 }
 
@@ -110,7 +112,7 @@ impl PruneState {
     }
 
     /// Prunes the live channels at `positions` (current indices); returns their original indices.
-    pub fn prune_positions(&mut self, positions: &[usize]) -> Result<Vec<usize>, String> {
+    pub fn prune_positions(&mut self, positions: &[usize]) -> Result<Vec<usize>> {
         let originals: Vec<usize> = positions.iter().map(|&p| self.alive[p]).collect();
         match self.mode {
             PruneMode::Mask => {
@@ -138,7 +140,7 @@ impl PruneState {
     }
 
     /// Prunes the `n` live channels with the lowest `scores` (scores indexed by current position).
-    pub fn prune_lowest(&mut self, scores: &[f64], n: usize) -> Result<Vec<usize>, String> {
+    pub fn prune_lowest(&mut self, scores: &[f64], n: usize) -> Result<Vec<usize>> {
         let live = self.live_positions();
         let live_scores: Vec<f64> = live.iter().map(|&p| scores[p]).collect();
         let chosen: Vec<usize> = select_lowest(&live_scores, n)
@@ -149,7 +151,7 @@ impl PruneState {
     }
 
     /// Prunes `n` live channels drawn at random (seeded): the control for SNNL selection.
-    pub fn prune_random(&mut self, n: usize, seed: u64) -> Result<Vec<usize>, String> {
+    pub fn prune_random(&mut self, n: usize, seed: u64) -> Result<Vec<usize>> {
         let mut live = self.live_positions();
         live.shuffle(&mut ChaCha8Rng::seed_from_u64(seed));
         live.truncate(n);
@@ -158,7 +160,7 @@ impl PruneState {
     }
 
     /// The model with the pruned channels physically removed (exact): the form that ships.
-    pub fn removed(&self) -> Result<HostModel, String> {
+    pub fn removed(&self) -> Result<HostModel> {
         match self.mode {
             PruneMode::Remove => Ok(self.model.clone()),
             PruneMode::Mask if self.pruned.is_empty() => Ok(self.model.clone()),
@@ -184,17 +186,17 @@ pub fn channel_scores(
     data: &Dataset,
     layer: ConvLayer,
     form: SnnlForm,
-) -> Result<Vec<f64>, String> {
+) -> Result<Vec<f64>> {
     use burn::prelude::*;
     let device = Device::flex();
     let side = config.input_size;
     let width = layer.width(config);
     let batches = data.inputs.len() / SCORE_BATCH;
     if batches == 0 {
-        return Err(format!(
+        bail!(
             "scoring needs at least {SCORE_BATCH} training images, got {}",
             data.inputs.len()
-        ));
+        );
     }
     let mut sum = vec![0.0; width];
     for b in 0..batches {
@@ -216,7 +218,7 @@ pub fn channel_scores(
             .to_vec();
         let scores =
             channel_snnl_scores(&values, shape, &data.groups[rows], SCORE_TEMPERATURE, form)
-                .ok_or("SNNL is undefined for a scoring batch")?;
+                .context("SNNL is undefined for a scoring batch")?;
         for (s, v) in sum.iter_mut().zip(scores) {
             *s += v;
         }
@@ -245,7 +247,7 @@ pub fn fine_tune(
     schedule: &FineTune,
     label: &str,
     progress: Option<indicatif::MultiProgress>,
-) -> Result<train::EpochLosses, String> {
+) -> Result<train::EpochLosses> {
     let config = state.model.config.clone();
     let method = if multi_exit {
         Method::Me
@@ -278,7 +280,7 @@ pub fn operating_point(
     inputs: &[Vec<f32>],
     labels: &[usize],
     groups: &[usize],
-) -> Result<OperatingPoint, String> {
+) -> Result<OperatingPoint> {
     let module = model.module()?;
     let logits = train::predict_with_features(&module, &model.config, inputs).logits;
     Ok(point_of_logits(
@@ -294,7 +296,7 @@ pub fn operating_point(
 /// The operating point of per-sample exit logits (see [`operating_point`]).
 pub fn point_of_logits(
     config: &ModelConfig,
-    logits: &[Vec<Vec<f32>>],
+    logits: &[SampleLogits],
     multi_exit: bool,
     theta: f32,
     labels: &[usize],
@@ -330,18 +332,6 @@ impl ModelSize {
             weight_bytes: parameters * 4,
         }
     }
-}
-
-/// Adds an operating point's headline numbers to card metrics as `<prefix>/accuracy`, `/f1`,
-/// `/eodds_abs` and `/worst_group_accuracy`.
-pub fn insert_point_metrics(m: &mut BTreeMap<String, f64>, prefix: &str, p: &OperatingPoint) {
-    m.insert(format!("{prefix}/accuracy"), p.accuracy);
-    m.insert(format!("{prefix}/f1"), p.f1);
-    m.insert(format!("{prefix}/eodds_abs"), p.eodds_abs);
-    m.insert(
-        format!("{prefix}/worst_group_accuracy"),
-        p.worst_group_accuracy,
-    );
 }
 
 #[cfg(test)]

@@ -4,15 +4,15 @@
 //! `me-mfd` (plus α·MMD to a CE-trained teacher's features); class-balanced sampling and
 //! augmentation; evaluation.
 
+use anyhow::{bail, Result};
 use burn::module::Module;
 use burn::nn::loss::CrossEntropyLossConfig;
 use burn::optim::{decay::WeightDecayConfig, momentum::MomentumConfig, GradientsParams, SgdConfig};
 use burn::prelude::*;
-use fairscreen_core::exit::{argmax, exit_policy};
+use fairscreen_core::exit::{argmax, exit_policy, ExitLogits};
 use fairscreen_core::infer::BatchLogits;
 use fairscreen_core::kernel_dependence::{class_conditional_hsic, mfd_mmd};
-use fairscreen_core::prune::ConvLayer;
-use fairscreen_core::{ModelConfig, MultiExitCnn};
+use fairscreen_core::{ConvLayer, ModelConfig, MultiExitCnn};
 use indicatif::{ProgressBar, ProgressStyle};
 use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
@@ -152,16 +152,15 @@ pub enum Backend {
 
 impl Backend {
     /// The (non-autodiff) device, or why it is unavailable.
-    pub fn device(self) -> Result<Device, String> {
+    pub fn device(self) -> Result<Device> {
         match self {
             Backend::Cpu => Ok(Device::flex()),
             #[cfg(feature = "wgpu")]
             Backend::Wgpu => Ok(Device::wgpu(Default::default())),
             #[cfg(not(feature = "wgpu"))]
-            Backend::Wgpu => Err(
+            Backend::Wgpu => bail!(
                 "this fairscreen-train was built without the `wgpu` feature: \
                  cargo build --release -p fairscreen-train --features wgpu"
-                    .into(),
             ),
         }
     }
@@ -293,19 +292,16 @@ pub fn train_model(
     data: &Dataset,
     opts: &TrainOptions,
     teacher: Option<&MultiExitCnn>,
-) -> Result<(MultiExitCnn, EpochLosses), String> {
+) -> Result<(MultiExitCnn, EpochLosses)> {
     if opts.method.needs_teacher() && teacher.is_none() {
-        return Err(format!(
-            "{:?} needs a teacher model (--teacher)",
-            opts.method
-        ));
+        bail!("{:?} needs a teacher model (--teacher)", opts.method);
     }
     if opts.exit_weights.len() != config.num_exits() {
-        return Err(format!(
+        bail!(
             "{} exit weights for {} exits",
             opts.exit_weights.len(),
             config.num_exits()
-        ));
+        );
     }
     let device = opts.backend.device()?.autodiff();
     let mut model = if let Some(init) = &opts.init {
@@ -426,10 +422,7 @@ pub fn train_model(
                 }
                 let value = term.clone().into_scalar::<f32>() as f64;
                 if !value.is_finite() {
-                    return Err(format!(
-                        "exit {e} loss became {value} in epoch {}",
-                        epoch + 1
-                    ));
+                    bail!("exit {e} loss became {value} in epoch {}", epoch + 1);
                 }
                 epoch_loss[e] += value;
                 let weighted = if probe {
@@ -573,27 +566,24 @@ pub fn evaluate(logits: &BatchLogits, labels: &[usize], theta: f32) -> ExitEvalu
 }
 
 /// Saves a trained (BN) model as a burnpack checkpoint.
-pub fn save_checkpoint(model: MultiExitCnn, path: &std::path::Path) -> Result<(), String> {
+pub fn save_checkpoint(model: MultiExitCnn, path: &std::path::Path) -> Result<()> {
     model
         .save_file(path)
-        .map_err(|e| format!("saving checkpoint {}: {e:?}", path.display()))
+        .map_err(|e| anyhow::anyhow!("saving checkpoint {}: {e:?}", path.display()))
 }
 
 /// Loads a trained (BN) model checkpoint for `config` on the CPU backend.
-pub fn load_checkpoint(
-    config: &ModelConfig,
-    path: &std::path::Path,
-) -> Result<MultiExitCnn, String> {
+pub fn load_checkpoint(config: &ModelConfig, path: &std::path::Path) -> Result<MultiExitCnn> {
     MultiExitCnn::new(config, true, &Device::flex())
         .try_load_file(path)
-        .map_err(|e| format!("loading checkpoint {}: {e:?}", path.display()))
+        .map_err(|e| anyhow::anyhow!("loading checkpoint {}: {e:?}", path.display()))
 }
 
 /// Per sample, per exit logits and, per exit, the pooled features (row-major `[n, dim_e]`) of a
 /// whole dataset, on the CPU backend.
 pub struct ExitOutputsHost {
     /// `logits[i][e]`: logits of sample `i` at exit `e`.
-    pub logits: Vec<Vec<Vec<f32>>>,
+    pub logits: ExitLogits,
     /// `features[e]`: exit `e`'s pooled features of every sample, row-major.
     pub features: Vec<Vec<f32>>,
     /// Width of each exit's features.

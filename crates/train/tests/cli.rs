@@ -3,6 +3,7 @@
 use std::path::Path;
 use std::process::Command;
 
+use fairscreen_core::card_keys;
 use fairscreen_core::format::sha256_hex;
 use fairscreen_core::read_model;
 
@@ -67,7 +68,7 @@ fn train_then_export_writes_a_valid_model_and_index() {
         ["benign", "malignant", "non-neoplastic"]
     );
     for e in 0..4 {
-        let acc = file.card.metrics[&format!("val/exit{e}/accuracy")];
+        let acc = file.card.metrics[&card_keys::exit_accuracy(e)];
         assert!((0.0..=1.0).contains(&acc), "accuracy {acc}");
     }
     let index: serde_json::Value =
@@ -806,8 +807,8 @@ fn reproduce_scp_quick_prunes_the_shipped_models() {
         assert_eq!(format!("{}-scp", p.base), name);
         assert_eq!(p.layer, "stages.3.1");
         assert_eq!(file.card.config.stage_output(3), 128 - p.channels.len());
-        assert!(file.card.metrics.contains_key("val/point/f1"));
-        assert!(file.card.metrics.contains_key("val/base/eodds_abs"));
+        assert!(file.card.metrics.contains_key(&card_keys::POINT.f1()));
+        assert!(file.card.metrics.contains_key(&card_keys::BASE.eodds_abs()));
     }
     // Remove mode on an inner layer (stage 3's output, read by exit 3 and stage 4) of the
     // multi-exit model.
@@ -1022,7 +1023,10 @@ fn quantize_writes_int8_twins_and_the_report() {
             .len();
         assert!(bytes.len() as f64 <= 0.27 * f32_len as f64, "{name}");
         assert_eq!(q.card.quantization, "int8-per-channel");
-        assert!(q.card.metrics.contains_key("val/point/f1"), "{name}");
+        assert!(
+            q.card.metrics.contains_key(&card_keys::POINT.f1()),
+            "{name}"
+        );
         assert_eq!(q.card.pruning.as_ref().map(|p| p.base.as_str()), base);
     }
     for (name, base) in [
@@ -1038,7 +1042,10 @@ fn quantize_writes_int8_twins_and_the_report() {
         let ratio = bytes.len() as f64 / f32_len as f64;
         assert!((0.5..=0.51).contains(&ratio), "{name}: {ratio}");
         assert_eq!(h.card.quantization, "f16");
-        assert!(h.card.metrics.contains_key("val/point/f1"), "{name}");
+        assert!(
+            h.card.metrics.contains_key(&card_keys::POINT.f1()),
+            "{name}"
+        );
         assert_eq!(h.card.pruning.as_ref().map(|p| p.base.as_str()), base);
     }
     let r: serde_json::Value =
