@@ -1,0 +1,51 @@
+//! The whole page: header, then every view in reading order.
+
+use leptos::prelude::*;
+
+use super::{
+    BackendBadge, Comparison, Dashboard, DataCardView, ErrorBanner, ExitStrip, GroupHeatmaps,
+    Heatmap, ModelCardView, ModelPicker, OfflineBadge, Prediction, PruningLevels, StatusLine,
+    UploadZone,
+};
+use crate::state::AppState;
+
+const TAGLINE: &str = "Screens a skin photo on your device with a multi-exit CNN. The photo never \
+     leaves this page.";
+const DISCLAIMER: &str = "A research demo trained on generated images, not on patients. See a \
+     clinician about any lesion that worries you.";
+
+/// The whole page; starts the inference worker.
+#[component]
+pub fn App() -> impl IntoView {
+    let state = AppState::new();
+    state.start();
+    view! {
+        <header>
+            <h1>"FairScreen"</h1>
+            <p class="tagline">{TAGLINE}</p>
+            <p class="disclaimer">
+                <strong>"Not a diagnosis. "</strong>
+                {DISCLAIMER}
+            </p>
+        </header>
+        <main>
+            <ErrorBanner page=state.page />
+            <section class="panel">
+                <BackendBadge page=state.page />
+                <OfflineBadge page=state.page />
+                <StatusLine page=state.page />
+                <ModelPicker state=state />
+                <UploadZone state=state />
+            </section>
+            <Prediction photo=state.photo models=state.models />
+            <Heatmap photo=state.photo models=state.models />
+            <ExitStrip photo=state.photo models=state.models />
+            <ModelCardView state=state />
+            <PruningLevels state=state />
+            <Dashboard state=state />
+            <Comparison state=state />
+            <GroupHeatmaps audit=state.audit models=state.models />
+            <DataCardView eval=state.eval />
+        </main>
+    }
+}

@@ -1,0 +1,329 @@
+//! The typed messages between the page and the inference worker. Each message travels as one
+//! JSON string (serde) plus, for a photo, its bytes as a `Uint8Array` beside it.
+
+use fairscreen_core::cam::ClassMap;
+use fairscreen_core::format::AssetEntry;
+use fairscreen_core::metrics::FairnessReport;
+use fairscreen_core::{DataCard, EvalBundle, ModelCard};
+use serde::{Deserialize, Serialize};
+
+pub use fairscreen_core::exit::ExitLogits;
+
+/// What the page asks the worker to do.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub enum Request {
+    /// Choose a backend, read the model index, load the default model, then the evaluation subset.
+    Start {
+        /// The page URL asks for the CPU backend (`?backend=cpu`).
+        cpu_requested: bool,
+    },
+    /// Load the named model of the index on the same backend and re-screen the last photo.
+    LoadModel {
+        /// Index name of the model.
+        name: String,
+    },
+    /// Screen the photo whose bytes travel with this message.
+    Classify {
+        /// File name, for messages.
+        file: String,
+    },
+    /// Run the loaded model over the evaluation subset and report at `theta`.
+    Audit {
+        /// Early-exit threshold of the reports.
+        theta: f32,
+    },
+    /// The fairness reports of an audited model at another θ (from its cached logits).
+    Reports {
+        /// Index name of the audited model.
+        model: String,
+        /// Early-exit threshold.
+        theta: f32,
+    },
+}
+
+/// Which backend runs the model, and on what.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct BackendInfo {
+    /// `webgpu` or `cpu`.
+    pub kind: String,
+    /// Adapter vendor / architecture (WebGPU) or a description of the CPU path.
+    pub adapter: String,
+    /// True when the WebGPU adapter is a software rasteriser (SwiftShader, llvmpipe, WARP…).
+    pub software: bool,
+    /// Why the CPU fallback is in use, if it is.
+    pub note: Option<String>,
+    /// True when the WebGPU device computes in f16 (adapter feature `shader-f16`).
+    pub shader_f16: bool,
+    /// Where the model runs: `worker` (a dedicated Web Worker) or `page`.
+    pub thread: String,
+}
+
+/// A class activation map as it travels (the core type without serde).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct WireMap {
+    /// Rows.
+    pub height: usize,
+    /// Columns.
+    pub width: usize,
+    /// Row-major values.
+    pub values: Vec<f32>,
+}
+
+impl From<ClassMap> for WireMap {
+    fn from(m: ClassMap) -> Self {
+        Self {
+            height: m.height,
+            width: m.width,
+            values: m.values,
+        }
+    }
+}
+
+impl From<WireMap> for ClassMap {
+    fn from(m: WireMap) -> Self {
+        Self {
+            height: m.height,
+            width: m.width,
+            values: m.values,
+        }
+    }
+}
+
+/// One screened photo: every exit's logits, each exit's class activation map for the class it
+/// predicts, and the photo as the model saw it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PhotoResult {
+    /// File name.
+    pub file: String,
+    /// Logits per exit, shallow to deep.
+    pub logits: Vec<Vec<f32>>,
+    /// Per exit, the map of the class that exit predicts (its argmax).
+    pub cams: Vec<WireMap>,
+    /// Side of the centre-cropped, resized photo.
+    pub side: u32,
+    /// Its pixels, row-major RGB.
+    pub rgb: Vec<u8>,
+}
+
+/// The evaluation subset without its pixels: what the page needs for reports and charts.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct BundleMeta {
+    /// The data card.
+    pub card: DataCard,
+    /// Class label per image.
+    pub labels: Vec<u8>,
+    /// Fitzpatrick type per image.
+    pub skin_types: Vec<u8>,
+    /// Sex per image.
+    pub sexes: Vec<u8>,
+    /// Age per image.
+    pub ages: Vec<u8>,
+    /// Source id per image.
+    pub ids: Vec<u32>,
+    /// File size in bytes.
+    pub bytes: usize,
+}
+
+impl BundleMeta {
+    /// The metadata of `bundle` (a file of `bytes` bytes).
+    pub fn of(bundle: &EvalBundle, bytes: usize) -> Self {
+        Self {
+            card: bundle.card.clone(),
+            labels: bundle.labels.clone(),
+            skin_types: bundle.skin_types.clone(),
+            sexes: bundle.sexes.clone(),
+            ages: bundle.ages.clone(),
+            ids: bundle.ids.clone(),
+            bytes,
+        }
+    }
+
+    /// A bundle without pixels or masks, for the report functions (they read labels and groups).
+    pub fn to_bundle(&self) -> EvalBundle {
+        EvalBundle {
+            card: self.card.clone(),
+            images: Vec::new(),
+            labels: self.labels.clone(),
+            skin_types: self.skin_types.clone(),
+            sexes: self.sexes.clone(),
+            ages: self.ages.clone(),
+            ids: self.ids.clone(),
+            lesion_masks: None,
+        }
+    }
+}
+
+/// The mean final-head heatmap of one group of the evaluation subset.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct GroupHeat {
+    /// Group name (`I–III`, `type 4`, …).
+    pub group: String,
+    /// Images in the group.
+    pub images: usize,
+    /// Mean positive-unit map.
+    pub mean: WireMap,
+    /// Mean share of the heat on the lesion, when the subset has lesion masks.
+    pub lesion_share: Option<f64>,
+    /// Mean lesion area (share of the image), when the subset has lesion masks.
+    pub lesion_area: Option<f64>,
+}
+
+/// A finished audit of one model.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AuditResult {
+    /// Index name of the model.
+    pub model: String,
+    /// Its exit logits on every evaluation image.
+    pub logits: ExitLogits,
+    /// Wall time of the run over the subset in ms (inference, preprocessing, read-back).
+    pub ms: f64,
+    /// Mean heatmaps per skin group and per Fitzpatrick type.
+    pub group_heat: Vec<GroupHeat>,
+    /// The reports at `theta`.
+    pub reports: Vec<FairnessReport>,
+    /// θ of the reports.
+    pub theta: f32,
+}
+
+/// What the worker tells the page.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub enum Event {
+    /// The worker's wasm is running and takes requests.
+    Ready,
+    /// A loading step, in words.
+    Step(String),
+    /// The backend in use (sent again if WebGPU fails and the CPU takes over).
+    Backend(BackendInfo),
+    /// `models/index.json`: every model and the default's name.
+    ModelIndex {
+        /// Every listed model.
+        assets: Vec<AssetEntry>,
+        /// The default model.
+        default: String,
+    },
+    /// A listed model's card, read from its file header.
+    PeekedCard {
+        /// Index name.
+        name: String,
+        /// The card.
+        card: ModelCard,
+    },
+    /// A model is loaded and verified (with the last photo re-screened by it, if there was one).
+    ModelLoaded {
+        /// Its index entry.
+        entry: AssetEntry,
+        /// Its verified card.
+        card: ModelCard,
+        /// What its weights are and what it computes in, in words.
+        precision: String,
+        /// The last photo, screened by this model.
+        reclassified: Option<Result<PhotoResult, String>>,
+    },
+    /// A model could not be loaded; the previous one (if any) stays.
+    ModelFailed {
+        /// Index name.
+        name: String,
+        /// Why.
+        error: String,
+        /// True when no model is loaded at all (the page cannot screen).
+        fatal: bool,
+    },
+    /// A screened photo, or why it could not be screened.
+    Screened(Result<PhotoResult, String>),
+    /// Evaluation subset download progress in bytes.
+    EvalProgress {
+        /// Received.
+        done: usize,
+        /// Total.
+        total: usize,
+    },
+    /// The evaluation images are being decoded.
+    EvalDecoding,
+    /// The evaluation subset is loaded and verified.
+    EvalReady(Box<BundleMeta>),
+    /// The evaluation subset could not be loaded.
+    EvalFailed(String),
+    /// Audit progress in images.
+    AuditProgress {
+        /// Index name of the audited model.
+        model: String,
+        /// Images done.
+        done: usize,
+        /// Images in all.
+        total: usize,
+    },
+    /// An audit finished.
+    AuditDone(Box<AuditResult>),
+    /// An audit failed.
+    AuditFailed {
+        /// Index name of the audited model.
+        model: String,
+        /// Why.
+        error: String,
+    },
+    /// Reports of an audited model at θ.
+    Reports {
+        /// Index name.
+        model: String,
+        /// θ.
+        theta: f32,
+        /// One report per grouping.
+        reports: Vec<FairnessReport>,
+    },
+    /// The worker's wasm panicked: it no longer answers.
+    Panic(String),
+}
+
+impl Event {
+    /// The event's name, for logs.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Event::Ready => "Ready",
+            Event::Step(_) => "Step",
+            Event::Backend(_) => "Backend",
+            Event::ModelIndex { .. } => "ModelIndex",
+            Event::PeekedCard { .. } => "PeekedCard",
+            Event::ModelLoaded { .. } => "ModelLoaded",
+            Event::ModelFailed { .. } => "ModelFailed",
+            Event::Screened(_) => "Screened",
+            Event::EvalProgress { .. } => "EvalProgress",
+            Event::EvalDecoding => "EvalDecoding",
+            Event::EvalReady(_) => "EvalReady",
+            Event::EvalFailed(_) => "EvalFailed",
+            Event::AuditProgress { .. } => "AuditProgress",
+            Event::AuditDone(_) => "AuditDone",
+            Event::AuditFailed { .. } => "AuditFailed",
+            Event::Reports { .. } => "Reports",
+            Event::Panic(_) => "Panic",
+        }
+    }
+}
+
+/// Packs a message (and optional bytes) into the object that crosses `postMessage`.
+pub fn pack<T: Serialize>(message: &T, bytes: Option<&[u8]>) -> wasm_bindgen::JsValue {
+    let object = js_sys::Object::new();
+    let json =
+        serde_json::to_string(message).unwrap_or_else(|e| format!("\"unserialisable: {e}\""));
+    let _ = js_sys::Reflect::set(&object, &"json".into(), &json.into());
+    if let Some(bytes) = bytes {
+        let array = js_sys::Uint8Array::from(bytes);
+        let _ = js_sys::Reflect::set(&object, &"bytes".into(), &array.into());
+    }
+    object.into()
+}
+
+/// Unpacks what [`pack`] made: the message and its bytes, or why it is not one.
+pub fn unpack<T: for<'de> Deserialize<'de>>(
+    data: &wasm_bindgen::JsValue,
+) -> Result<(T, Option<Vec<u8>>), String> {
+    let json = js_sys::Reflect::get(data, &"json".into())
+        .ok()
+        .and_then(|j| j.as_string())
+        .ok_or("a message without its JSON part")?;
+    let message = serde_json::from_str(&json).map_err(|e| format!("a malformed message: {e}"))?;
+    let bytes = js_sys::Reflect::get(data, &"bytes".into())
+        .ok()
+        .filter(|b| !b.is_undefined())
+        .map(|b| js_sys::Uint8Array::new(&b).to_vec());
+    Ok((message, bytes))
+}

@@ -1,0 +1,115 @@
+//! The page's state: one sub-state per concern (page, models, photo, evaluation subset, audit),
+//! the actions that change it (methods, which send requests to the inference worker), and the
+//! worker's events applied to it. Derived view data is in [`derived`]. Nothing here renders.
+
+mod audit;
+pub mod derived;
+mod eval;
+mod models;
+mod page;
+mod photo;
+mod worker_link;
+
+use leptos::prelude::*;
+
+pub use audit::{audit_options, AuditState, AuditStatus};
+pub use eval::{EvalState, EvalStatus};
+pub use models::{ModelChoice, ModelState};
+pub use page::{OfflineStatus, PageState, Status};
+pub use photo::PhotoState;
+
+use crate::protocol::{Event, Request};
+
+/// Shared reactive state, provided as context; every part is `Copy`.
+#[derive(Clone, Copy)]
+pub struct AppState {
+    /// Life cycle, backend, offline status, the error banner.
+    pub page: PageState,
+    /// The model index, the loaded model and a switch in progress.
+    pub models: ModelState,
+    /// The screened photo and θ.
+    pub photo: PhotoState,
+    /// The evaluation subset.
+    pub eval: EvalState,
+    /// Audits of the evaluation subset, by model.
+    pub audit: AuditState,
+}
+
+impl AppState {
+    /// A fresh state: loading, nothing screened or audited.
+    pub fn new() -> Self {
+        Self {
+            page: PageState::new(),
+            models: ModelState::new(),
+            photo: PhotoState::new(),
+            eval: EvalState::new(),
+            audit: AuditState::new(),
+        }
+    }
+
+    /// Registers the offline service worker and starts the inference worker, which picks the
+    /// backend and loads the default model and the evaluation subset.
+    pub fn start(self) {
+        self.start_offline();
+        let started = worker_link::start(move |event| self.apply(event));
+        match started {
+            Ok(()) => worker_link::send(
+                Request::Start {
+                    cpu_requested: page::cpu_requested(),
+                },
+                None,
+            ),
+            Err(e) => {
+                self.page.error.set(Some(e));
+                self.page.status.set(Status::Failed);
+            }
+        }
+    }
+
+    /// Applies one event of the worker.
+    fn apply(self, event: Event) {
+        match event {
+            Event::Ready => {}
+            Event::Step(step) => self.page.status.set(Status::Loading(step)),
+            Event::Backend(info) => self.page.backend.set(Some(info)),
+            Event::ModelIndex { assets, default: _ } => self.models.set_index(assets),
+            Event::PeekedCard { name, card } => self.models.set_card(&name, card),
+            Event::ModelLoaded {
+                entry,
+                card,
+                precision,
+                reclassified,
+            } => self.commit_model(entry, card, precision, reclassified),
+            Event::ModelFailed { name, error, fatal } => self.model_failed(name, error, fatal),
+            Event::Screened(outcome) => self.screened(outcome),
+            Event::EvalProgress { done, total } => {
+                self.eval.status.set(EvalStatus::Fetching(done, total))
+            }
+            Event::EvalDecoding => self.eval.status.set(EvalStatus::Decoding),
+            Event::EvalReady(meta) => self.eval.ready(*meta),
+            Event::EvalFailed(e) => self.eval.status.set(EvalStatus::Failed(e)),
+            Event::AuditProgress { model, done, total } => self.audit_progress(model, done, total),
+            Event::AuditDone(result) => self.audit_done(*result),
+            Event::AuditFailed { model, error } => self.audit_failed(model, error),
+            Event::Reports {
+                model,
+                theta,
+                reports,
+            } => self.reports_arrived(model, theta, reports),
+            Event::Panic(message) => {
+                let text = format!(
+                    "internal error in the inference worker: {message}. Reload the page to \
+                     continue."
+                );
+                self.page.error.set(Some(text));
+                self.page.status.set(Status::Failed);
+            }
+        }
+    }
+}
+
+impl Default for AppState {
+    fn default() -> Self {
+        Self::new()
+    }
+}

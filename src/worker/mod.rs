@@ -1,0 +1,309 @@
+//! The inference worker: runs in a dedicated Web Worker (the app's own wasm module, started by
+//! `www/worker.js`), owns the backend, the model, the evaluation subset and the audits, and
+//! answers the page's [`Request`]s with [`Event`]s. Nothing here touches the page.
+
+mod assets;
+mod backend;
+mod screen;
+
+use std::cell::RefCell;
+use std::collections::BTreeMap;
+use std::rc::Rc;
+
+use burn::prelude::*;
+use burn::tensor::FloatDType;
+use fairscreen_core::bundle::read_eval_bundle;
+use fairscreen_core::format::{AssetEntry, AssetIndex};
+use fairscreen_core::infer::{bundle_logits, LoadedModel};
+use fairscreen_core::metrics::{bundle_reports, ReportOptions};
+use fairscreen_core::quant::precision_description;
+use fairscreen_core::EvalBundle;
+use wasm_bindgen::prelude::*;
+use wasm_bindgen::JsCast;
+use wasm_bindgen_futures::spawn_local;
+
+use crate::protocol::{
+    pack, unpack, AuditResult, BackendInfo, BundleMeta, Event, ExitLogits, PhotoResult, Request,
+};
+
+/// What the worker holds between requests.
+#[derive(Default)]
+struct Session {
+    /// The backend's device and its description.
+    backend: Option<(Device, BackendInfo)>,
+    /// `models/index.json`.
+    index: AssetIndex,
+    /// The loaded model and its index name.
+    model: Option<(String, Rc<LoadedModel>)>,
+    /// The last screened photo (re-screened when the model changes).
+    photo: Option<(String, Rc<Vec<u8>>)>,
+    /// The decoded evaluation subset.
+    bundle: Option<Rc<EvalBundle>>,
+    /// Exit logits on the evaluation subset of every audited model, by name.
+    audits: BTreeMap<String, Rc<ExitLogits>>,
+}
+
+thread_local! {
+    static SESSION: RefCell<Session> = RefCell::new(Session::default());
+}
+
+fn with<R>(f: impl FnOnce(&mut Session) -> R) -> R {
+    SESSION.with(|s| f(&mut s.borrow_mut()))
+}
+
+/// True when this code runs inside a dedicated worker (not on the page).
+pub fn in_worker() -> bool {
+    js_sys::global()
+        .dyn_into::<web_sys::DedicatedWorkerGlobalScope>()
+        .is_ok()
+}
+
+/// Posts an event to the page.
+pub fn send(event: &Event) {
+    let scope: web_sys::DedicatedWorkerGlobalScope = js_sys::global().unchecked_into();
+    if let Err(e) = scope.post_message(&pack(event, None)) {
+        log::error!("could not post to the page: {}", assets::js_err(e));
+    }
+}
+
+/// Installs the request handler and tells the page the worker is ready.
+pub fn start() {
+    let scope: web_sys::DedicatedWorkerGlobalScope = js_sys::global().unchecked_into();
+    let on_message = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(
+        |ev: web_sys::MessageEvent| match unpack::<Request>(&ev.data()) {
+            Ok((request, bytes)) => spawn_local(handle(request, bytes)),
+            Err(e) => log::error!("the worker got {e}"),
+        },
+    );
+    scope.set_onmessage(Some(on_message.as_ref().unchecked_ref()));
+    on_message.forget();
+    send(&Event::Ready);
+}
+
+async fn handle(request: Request, bytes: Option<Vec<u8>>) {
+    match request {
+        Request::Start { cpu_requested } => start_session(cpu_requested).await,
+        Request::LoadModel { name } => switch_model(name).await,
+        Request::Classify { file } => classify(file, bytes.unwrap_or_default()).await,
+        Request::Audit { theta } => audit(theta).await,
+        Request::Reports { model, theta } => reports(model, theta),
+    }
+}
+
+/// Backend, model index, default model (falling back to the CPU if WebGPU fails), then the
+/// cards of the other models and the evaluation subset.
+async fn start_session(cpu_requested: bool) {
+    send(&Event::Step("choosing a backend".into()));
+    let (mut device, mut info) = backend::pick_backend(cpu_requested).await;
+    send(&Event::Backend(info.clone()));
+    send(&Event::Step("loading the model".into()));
+    let fail = |error: String| Event::ModelFailed {
+        name: String::new(),
+        error,
+        fatal: true,
+    };
+    let index = match assets::asset_index("models").await {
+        Ok(index) => index,
+        Err(e) => return send(&fail(e)),
+    };
+    send(&Event::ModelIndex {
+        assets: index.assets.clone(),
+        default: index.default.clone(),
+    });
+    let Ok(entry) = index.default_entry().cloned() else {
+        return;
+    };
+    let loaded = match assets::load_model(&device, info.shader_f16, &entry).await {
+        Err(e) if info.kind == "webgpu" => {
+            // A WebGPU failure (e.g. a driver problem) falls back to the CPU backend.
+            (device, info) =
+                backend::cpu_fallback(Some(format!("WebGPU failed, using the CPU: {e}")));
+            send(&Event::Backend(info.clone()));
+            assets::load_model(&device, false, &entry).await
+        }
+        other => other,
+    };
+    with(|s| {
+        s.backend = Some((device, info));
+        s.index = index.clone();
+    });
+    match loaded {
+        Ok(model) => {
+            commit_model(entry, model, None);
+            spawn_local(peek_cards(index));
+            load_eval().await;
+        }
+        Err(e) => send(&fail(e)),
+    }
+}
+
+/// Makes `model` the loaded one and tells the page.
+fn commit_model(
+    entry: AssetEntry,
+    model: LoadedModel,
+    reclassified: Option<Result<PhotoResult, String>>,
+) {
+    let precision = precision_description(
+        &model.card.quantization,
+        model.compute_dtype() == FloatDType::F16,
+    );
+    let card = model.card.clone();
+    with(|s| s.model = Some((entry.name.clone(), Rc::new(model))));
+    send(&Event::ModelLoaded {
+        entry,
+        card,
+        precision,
+        reclassified,
+    });
+}
+
+/// Reads the cards of every model but the loaded one from their file headers, for the picker.
+async fn peek_cards(index: AssetIndex) {
+    let loaded = with(|s| s.model.as_ref().map(|(n, _)| n.clone()));
+    for entry in index.assets {
+        if Some(&entry.name) == loaded.as_ref() {
+            continue;
+        }
+        match assets::peek_model_card(&entry).await {
+            Ok(card) => send(&Event::PeekedCard {
+                name: entry.name,
+                card,
+            }),
+            Err(e) => log::warn!("could not read the card of {}: {e}", entry.file),
+        }
+    }
+}
+
+/// Loads another model of the index on the same backend and re-screens the last photo; on any
+/// failure the previous model stays loaded.
+async fn switch_model(name: String) {
+    let outcome = async {
+        let (device, f16) = with(|s| s.backend.as_ref().map(|(d, i)| (d.clone(), i.shader_f16)))
+            .ok_or("no backend is ready")?;
+        let entry = with(|s| s.index.assets.iter().find(|e| e.name == name).cloned())
+            .ok_or("it is not in models/index.json")?;
+        let model = assets::load_model(&device, f16, &entry).await?;
+        let reclassified = match with(|s| s.photo.clone()) {
+            Some((file, bytes)) => Some(screen::screen(&model, &file, &bytes).await),
+            None => None,
+        };
+        Ok::<_, String>((entry, model, reclassified))
+    }
+    .await;
+    match outcome {
+        Ok((entry, model, reclassified)) => {
+            if let Some(Err(_)) = &reclassified {
+                // Never show one model's answer under another model's card.
+                with(|s| s.photo = None);
+            }
+            commit_model(entry, model, reclassified)
+        }
+        Err(error) => send(&Event::ModelFailed {
+            name,
+            error,
+            fatal: false,
+        }),
+    }
+}
+
+/// Screens one photo with the loaded model; keeps it for re-screening after a model switch.
+async fn classify(file: String, bytes: Vec<u8>) {
+    let Some((_, model)) = with(|s| s.model.clone()) else {
+        return send(&Event::Screened(Err("the model is not loaded yet".into())));
+    };
+    let outcome = screen::screen(&model, &file, &bytes).await;
+    if outcome.is_ok() {
+        with(|s| s.photo = Some((file.clone(), Rc::new(bytes))));
+    }
+    send(&Event::Screened(
+        outcome.map_err(|e| format!("{file}: {e}")),
+    ));
+}
+
+/// Fetches, verifies and decodes the bundled evaluation subset.
+async fn load_eval() {
+    let outcome = async {
+        let index = assets::asset_index("eval").await?;
+        let entry = index.default_entry().map_err(|e| e.to_string())?.clone();
+        let url = format!("eval/{}", entry.file);
+        let bytes = assets::fetch_bytes_with_progress(&url, entry.bytes, |done, total| {
+            send(&if done < total {
+                Event::EvalProgress { done, total }
+            } else {
+                Event::EvalDecoding
+            })
+        })
+        .await?;
+        assets::verify_asset("eval", &entry, &bytes).await?;
+        let bundle = read_eval_bundle(&bytes).map_err(|e| format!("{url}: {e}"))?;
+        Ok::<_, String>((bundle, entry.bytes))
+    }
+    .await;
+    match outcome {
+        Ok((bundle, bytes)) => {
+            let meta = BundleMeta::of(&bundle, bytes);
+            with(|s| s.bundle = Some(Rc::new(bundle)));
+            send(&Event::EvalReady(Box::new(meta)));
+        }
+        Err(e) => send(&Event::EvalFailed(e)),
+    }
+}
+
+/// Runs the loaded model over the whole evaluation subset (batched, with progress), keeps its
+/// logits, and reports at `theta` with the mean heatmaps per group.
+async fn audit(theta: f32) {
+    let (model, bundle) = with(|s| (s.model.clone(), s.bundle.clone()));
+    let (Some((name, model)), Some(bundle)) = (model, bundle) else {
+        return send(&Event::AuditFailed {
+            model: String::new(),
+            error: "the model and the evaluation subset must be loaded first".into(),
+        });
+    };
+    let started = js_sys::Date::now();
+    let outcome = bundle_logits(&model, &bundle, |done, total| {
+        send(&Event::AuditProgress {
+            model: name.clone(),
+            done,
+            total,
+        })
+    })
+    .await
+    .map_err(|e| e.to_string());
+    let ms = js_sys::Date::now() - started;
+    let result = outcome.and_then(|(logits, cams)| {
+        let group_heat = screen::group_heat(&bundle, &cams)?;
+        let reports = bundle_reports(&bundle, &logits, theta, &ReportOptions::default());
+        Ok(AuditResult {
+            model: name.clone(),
+            logits,
+            ms,
+            group_heat,
+            reports,
+            theta,
+        })
+    });
+    match result {
+        Ok(result) => {
+            with(|s| {
+                s.audits
+                    .insert(name.clone(), Rc::new(result.logits.clone()))
+            });
+            send(&Event::AuditDone(Box::new(result)));
+        }
+        Err(error) => send(&Event::AuditFailed { model: name, error }),
+    }
+}
+
+/// The reports of an audited model at `theta`, from its cached logits (no inference).
+fn reports(model: String, theta: f32) {
+    let (logits, bundle) = with(|s| (s.audits.get(&model).cloned(), s.bundle.clone()));
+    let (Some(logits), Some(bundle)) = (logits, bundle) else {
+        return;
+    };
+    let reports = bundle_reports(&bundle, &logits, theta, &ReportOptions::default());
+    send(&Event::Reports {
+        model,
+        theta,
+        reports,
+    });
+}
