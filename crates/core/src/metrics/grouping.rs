@@ -1,0 +1,88 @@
+//! Groupings of samples: sensitive attributes, their intersections and the standard set.
+
+/// A way to split samples into groups: a name, each sample's group id (`usize::MAX` = unknown,
+/// left out) and the group names.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Grouping {
+    /// What the groups are, e.g. `skin type (I–III / IV–VI)`.
+    pub attribute: String,
+    /// Group id per sample.
+    pub ids: Vec<usize>,
+    /// Group names by id.
+    pub names: Vec<String>,
+}
+
+impl Grouping {
+    /// The intersection of two groupings (e.g. skin × sex): one group per pair of ids.
+    pub fn intersect(&self, other: &Grouping) -> Grouping {
+        let names = self
+            .names
+            .iter()
+            .flat_map(|a| other.names.iter().map(move |b| format!("{a} · {b}")))
+            .collect();
+        let ids = self
+            .ids
+            .iter()
+            .zip(&other.ids)
+            .map(|(a, b)| {
+                if *a == usize::MAX || *b == usize::MAX {
+                    usize::MAX
+                } else {
+                    a * other.names.len() + b
+                }
+            })
+            .collect();
+        Grouping {
+            attribute: format!("{} × {}", self.attribute, other.attribute),
+            ids,
+            names,
+        }
+    }
+}
+
+/// Roman numerals of the Fitzpatrick types I–VI.
+const ROMAN: [&str; 6] = ["I", "II", "III", "IV", "V", "VI"];
+
+/// The standard groupings of an evaluation subset: skin type in two groups (I–III / IV–VI) and
+/// in six, sex, and skin group × sex. Unknown values are left out.
+pub fn standard_groupings(skin_types: &[u8], sexes: &[u8], sex_names: &[String]) -> Vec<Grouping> {
+    let skin2 = Grouping {
+        attribute: "skin type (I–III / IV–VI)".into(),
+        ids: skin_types
+            .iter()
+            .map(|t| match t {
+                1..=3 => 0,
+                4..=6 => 1,
+                _ => usize::MAX,
+            })
+            .collect(),
+        names: vec!["Fitzpatrick I–III".into(), "Fitzpatrick IV–VI".into()],
+    };
+    let skin6 = Grouping {
+        attribute: "skin type (Fitzpatrick I–VI)".into(),
+        ids: skin_types
+            .iter()
+            .map(|t| match t {
+                1..=6 => *t as usize - 1,
+                _ => usize::MAX,
+            })
+            .collect(),
+        names: ROMAN.iter().map(|r| format!("Fitzpatrick {r}")).collect(),
+    };
+    let sex = Grouping {
+        attribute: "sex".into(),
+        ids: sexes
+            .iter()
+            .map(|s| {
+                if (*s as usize) < sex_names.len().min(2) {
+                    *s as usize
+                } else {
+                    usize::MAX
+                }
+            })
+            .collect(),
+        names: sex_names.iter().take(2).cloned().collect(),
+    };
+    let both = skin2.intersect(&sex);
+    vec![skin2, skin6, sex, both]
+}

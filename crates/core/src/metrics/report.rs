@@ -1,0 +1,254 @@
+//! The fairness report of one grouping: its inputs, options and point estimates, and the
+//! stable scalar names its metrics are keyed by.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use super::fairlearn::{fairlearn_metrics, FairlearnMetrics};
+use super::fate::{fate, FateBaseline};
+use super::fme::{fme_metrics, FmeMetrics};
+use super::group::{group_metrics, GroupMetrics};
+
+/// One evaluated set of predictions: what every metric is computed from.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Predictions {
+    /// True class per sample.
+    pub labels: Vec<usize>,
+    /// Predicted class per sample.
+    pub predicted: Vec<usize>,
+    /// Class probabilities per sample (optional; AUC needs them).
+    pub probs: Option<Vec<Vec<f64>>>,
+    /// Number of classes.
+    pub classes: usize,
+}
+
+/// How the report is computed.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ReportOptions {
+    /// Groups with fewer samples get a warning.
+    pub min_group_size: usize,
+    /// Bootstrap resamples (0 = no intervals).
+    pub bootstrap: usize,
+    /// Bootstrap seed.
+    pub seed: u64,
+    /// Confidence level of the intervals (e.g. 0.95).
+    pub level: f64,
+    /// FATE baseline, if any.
+    pub fate_baseline: Option<FateBaseline>,
+}
+
+impl Default for ReportOptions {
+    fn default() -> Self {
+        Self {
+            min_group_size: 30,
+            bootstrap: 200,
+            seed: 121,
+            level: 0.95,
+            fate_baseline: None,
+        }
+    }
+}
+
+/// A confidence interval.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Interval {
+    /// Lower bound.
+    pub lo: f64,
+    /// Upper bound.
+    pub hi: f64,
+}
+
+/// Metrics of one grouping (one sensitive attribute or an intersection).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FairnessReport {
+    /// The grouping, e.g. `skin type (I–III / IV–VI)`.
+    pub attribute: String,
+    /// Class names.
+    pub class_names: Vec<String>,
+    /// Everyone.
+    pub overall: GroupMetrics,
+    /// Each group, in group-id order (empty groups left out).
+    pub groups: Vec<GroupMetrics>,
+    /// FME/SCP forms between the first two groups, when there are exactly two.
+    pub fme: Option<FmeMetrics>,
+    /// fairlearn forms over all groups.
+    pub fairlearn: FairlearnMetrics,
+    /// Lowest group accuracy.
+    pub worst_group_accuracy: f64,
+    /// Highest minus lowest group accuracy.
+    pub accuracy_gap: f64,
+    /// Lowest group AUC (when every group's AUC is defined).
+    pub worst_group_auc: Option<f64>,
+    /// Highest minus lowest group AUC.
+    pub auc_gap: Option<f64>,
+    /// FATE against the options' baseline (needs exactly two groups).
+    pub fate: Option<f64>,
+    /// Every scalar metric by name (see [`FairnessReport::scalars`]).
+    pub scalars: BTreeMap<String, f64>,
+    /// Bootstrap interval per scalar metric.
+    pub intervals: BTreeMap<String, Interval>,
+    /// Bootstrap settings used (resamples, seed, level).
+    pub options: ReportOptions,
+    /// Groups below the minimum size, and other caveats.
+    pub warnings: Vec<String>,
+}
+
+/// The report of one grouping without bootstrap intervals.
+pub(super) fn point_report(
+    attribute: &str,
+    class_names: &[String],
+    p: &Predictions,
+    groups: &[usize],
+    group_names: &[String],
+    opts: &ReportOptions,
+) -> FairnessReport {
+    let k = p.classes;
+    let overall = group_metrics("all", k, &p.labels, &p.predicted, p.probs.as_deref());
+    let mut present = Vec::new();
+    let mut gm = Vec::new();
+    for (g, name) in group_names.iter().enumerate() {
+        let idx: Vec<usize> = (0..groups.len()).filter(|&i| groups[i] == g).collect();
+        if idx.is_empty() {
+            continue;
+        }
+        let y: Vec<usize> = idx.iter().map(|&i| p.labels[i]).collect();
+        let yh: Vec<usize> = idx.iter().map(|&i| p.predicted[i]).collect();
+        let pr: Option<Vec<Vec<f64>>> = p
+            .probs
+            .as_ref()
+            .map(|pp| idx.iter().map(|&i| pp[i].clone()).collect());
+        gm.push(group_metrics(name, k, &y, &yh, pr.as_deref()));
+        present.push(g);
+    }
+    let fme = (gm.len() == 2).then(|| {
+        let s: Vec<usize> = groups
+            .iter()
+            .map(|g| {
+                if *g == present[0] {
+                    0
+                } else if *g == present[1] {
+                    1
+                } else {
+                    usize::MAX
+                }
+            })
+            .collect();
+        fme_metrics(&p.labels, &p.predicted, &s)
+    });
+    let fairlearn = fairlearn_metrics(&gm);
+    let accs: Vec<f64> = gm.iter().map(|g| g.accuracy).collect();
+    let worst_group_accuracy = accs.iter().copied().fold(f64::MAX, f64::min);
+    let accuracy_gap = accs.iter().copied().fold(f64::MIN, f64::max) - worst_group_accuracy;
+    let aucs: Option<Vec<f64>> = gm.iter().map(|g| g.auc).collect();
+    let (worst_group_auc, auc_gap) = match aucs {
+        Some(a) if !a.is_empty() => {
+            let lo = a.iter().copied().fold(f64::MAX, f64::min);
+            let hi = a.iter().copied().fold(f64::MIN, f64::max);
+            (Some(lo), Some(hi - lo))
+        }
+        _ => (None, None),
+    };
+    let fate = match (&fme, &opts.fate_baseline) {
+        (Some(f), Some(b)) => Some(fate(f.f1, f.eodds_abs, b)),
+        _ => None,
+    };
+    let warnings = gm
+        .iter()
+        .filter(|g| g.n < opts.min_group_size)
+        .map(|g| {
+            format!(
+                "group '{}' has {} samples, fewer than {}: its metrics are unreliable",
+                g.name, g.n, opts.min_group_size
+            )
+        })
+        .collect();
+    let mut r = FairnessReport {
+        attribute: attribute.into(),
+        class_names: class_names.to_vec(),
+        overall,
+        groups: gm,
+        fme,
+        fairlearn,
+        worst_group_accuracy,
+        accuracy_gap,
+        worst_group_auc,
+        auc_gap,
+        fate,
+        scalars: BTreeMap::new(),
+        intervals: BTreeMap::new(),
+        options: opts.clone(),
+        warnings,
+    };
+    r.scalars = r.scalars();
+    r
+}
+
+impl FairnessReport {
+    /// Every scalar metric by a stable name: `overall/accuracy`, `group/<name>/f1`,
+    /// `fme/eodds_abs`, `fairlearn/equalized_odds_difference`, `worst_group_accuracy`, …
+    pub fn scalars(&self) -> BTreeMap<String, f64> {
+        let mut m = BTreeMap::new();
+        let mut put_group = |prefix: String, g: &GroupMetrics| {
+            m.insert(format!("{prefix}/accuracy"), g.accuracy);
+            m.insert(format!("{prefix}/precision"), g.precision);
+            m.insert(format!("{prefix}/recall"), g.recall);
+            m.insert(format!("{prefix}/f1"), g.f1);
+            if let Some(a) = g.auc {
+                m.insert(format!("{prefix}/auc"), a);
+            }
+        };
+        put_group("overall".into(), &self.overall);
+        for g in &self.groups {
+            put_group(format!("group/{}", g.name), g);
+        }
+        if let Some(f) = &self.fme {
+            for (k, v) in [
+                ("eopp0", f.eopp0),
+                ("eopp0_abs", f.eopp0_abs),
+                ("eopp1", f.eopp1),
+                ("eopp1_abs", f.eopp1_abs),
+                ("eodds", f.eodds),
+                ("eodds_abs", f.eodds_abs),
+                ("dp", f.dp),
+                ("dp_abs", f.dp_abs),
+            ] {
+                m.insert(format!("fme/{k}"), v);
+            }
+        }
+        let fl = &self.fairlearn;
+        for (k, v) in [
+            (
+                "demographic_parity_difference",
+                fl.demographic_parity_difference,
+            ),
+            ("demographic_parity_ratio", fl.demographic_parity_ratio),
+            ("equalized_odds_difference", fl.equalized_odds_difference),
+            (
+                "equalized_odds_difference_mean",
+                fl.equalized_odds_difference_mean,
+            ),
+            ("equalized_odds_ratio", fl.equalized_odds_ratio),
+            ("equalized_odds_ratio_mean", fl.equalized_odds_ratio_mean),
+            (
+                "equal_opportunity_difference",
+                fl.equal_opportunity_difference,
+            ),
+            ("equal_opportunity_ratio", fl.equal_opportunity_ratio),
+        ] {
+            m.insert(format!("fairlearn/{k}"), v);
+        }
+        m.insert("worst_group_accuracy".into(), self.worst_group_accuracy);
+        m.insert("accuracy_gap".into(), self.accuracy_gap);
+        if let Some(a) = self.worst_group_auc {
+            m.insert("worst_group_auc".into(), a);
+        }
+        if let Some(a) = self.auc_gap {
+            m.insert("auc_gap".into(), a);
+        }
+        if let Some(f) = self.fate {
+            m.insert("fate".into(), f);
+        }
+        m
+    }
+}
