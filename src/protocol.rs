@@ -89,8 +89,8 @@ impl From<WireMap> for ClassMap {
     }
 }
 
-/// One screened photo: every exit's logits, each exit's class activation map for the class it
-/// predicts, and the photo as the model saw it.
+/// One screened photo: every exit's logits, and each exit's class activation map for the class it
+/// predicts, as numbers and drawn over the photo as the model saw it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct PhotoResult {
     /// File name.
@@ -99,10 +99,8 @@ pub struct PhotoResult {
     pub logits: Vec<Vec<f32>>,
     /// Per exit, the map of the class that exit predicts (its argmax).
     pub cams: Vec<WireMap>,
-    /// Side of the centre-cropped, resized photo.
-    pub side: u32,
-    /// Its pixels, row-major RGB.
-    pub rgb: Vec<u8>,
+    /// Per exit, that map over the photo as a PNG `data:` URL (drawn in the worker).
+    pub overlays: Vec<String>,
 }
 
 /// The evaluation subset without its pixels: what the page needs for reports and charts.
@@ -162,6 +160,8 @@ pub struct GroupHeat {
     pub images: usize,
     /// Mean positive-unit map.
     pub mean: WireMap,
+    /// The mean map drawn as a PNG `data:` URL (in the worker).
+    pub image: String,
     /// Mean share of the heat on the lesion, when the subset has lesion masks.
     pub lesion_share: Option<f64>,
     /// Mean lesion area (share of the image), when the subset has lesion masks.

@@ -53,12 +53,3 @@ pub fn roman(t: u8) -> &'static str {
         .copied()
         .unwrap_or("?")
 }
-
-/// A PNG as a `data:` URL for an `<img>`.
-pub fn png_data_url(png: &[u8]) -> String {
-    use base64::Engine;
-    format!(
-        "data:image/png;base64,{}",
-        base64::engine::general_purpose::STANDARD.encode(png)
-    )
-}

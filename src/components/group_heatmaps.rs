@@ -1,11 +1,8 @@
 //! Mean final-head heatmaps per skin group of the evaluation subset, from the loaded model's
 //! audit: the per-group review of heatmaps of the facial-expression bias paper.
 
-use fairscreen_core::cam::{heat_image, ClassMap};
-use fairscreen_core::preprocess::encode_png;
 use leptos::prelude::*;
 
-use super::format::png_data_url;
 use crate::protocol::GroupHeat;
 use crate::state::{AuditState, ModelState};
 
@@ -19,9 +16,7 @@ const EXPLANATION: &str = "Where the final head looks, per group of the evaluati
 
 /// One group's figure: its mean map, name and size, and its lesion share.
 fn figure(g: &GroupHeat) -> impl IntoView {
-    let mean: ClassMap = g.mean.clone().into();
-    let scale = (96 / mean.width.max(1)) as u32;
-    let src = png_data_url(&encode_png(&heat_image(&mean, scale)));
+    let src = g.image.clone();
     let focus = g.lesion_share.zip(g.lesion_area).map(|(share, area)| {
         view! {
             <figcaption class="focus">

@@ -1,18 +1,10 @@
 //! The heatmap of the exit that fired, over the photo as the model saw it.
 
-use fairscreen_core::cam::{heatmap_overlay, positive_unit, upsample, ClassMap};
+use fairscreen_core::cam::ClassMap;
 use fairscreen_core::exit::{exit_name_as, exit_policy, ExitDecision, ExitNaming};
-use fairscreen_core::preprocess::encode_png;
-use image::RgbImage;
 use leptos::prelude::*;
 
-use super::format::png_data_url;
 use crate::state::{ModelState, PhotoState};
-
-/// Display scale of the heatmap over the model's input.
-const HEATMAP_SCALE: u32 = 4;
-/// Opacity of the hottest heatmap pixel over the photo.
-const HEATMAP_ALPHA: f32 = 0.6;
 
 /// The caption: what the map shows and how exact it is.
 fn caption(exit: String, class: &str, cam: &ClassMap) -> String {
@@ -34,17 +26,10 @@ pub fn Heatmap(photo: PhotoState, models: ModelState) -> impl IntoView {
         let r = photo.result.get()?;
         let d = exit_policy(&r.logits, photo.theta.get());
         let cam: ClassMap = r.cams.get(d.exit)?.clone().into();
-        let image = RgbImage::from_raw(r.side, r.side, r.rgb.clone())?;
+        let image = r.overlays.get(d.exit)?.clone();
         Some((d, cam, image, r.logits.len()))
     });
-    let data_url = move || {
-        cam.with(|c| {
-            let (_, cam, image, _) = c.as_ref()?;
-            let heat = positive_unit(&upsample(cam, image.width() as usize));
-            let overlay = heatmap_overlay(image, &heat, HEATMAP_ALPHA, HEATMAP_SCALE);
-            Some(png_data_url(&encode_png(&overlay)))
-        })
-    };
+    let data_url = move || cam.with(|c| c.as_ref().map(|(_, _, url, _)| url.clone()));
     let text = move || {
         cam.with(|c| {
             let (d, cam, _, exits) = c.as_ref()?;
@@ -60,7 +45,7 @@ pub fn Heatmap(photo: PhotoState, models: ModelState) -> impl IntoView {
             ))
         })
     };
-    let attr = move |f: fn(&(ExitDecision, ClassMap, RgbImage, usize)) -> String| {
+    let attr = move |f: fn(&(ExitDecision, ClassMap, String, usize)) -> String| {
         cam.with(|c| c.as_ref().map(f).unwrap_or_default())
     };
     view! {

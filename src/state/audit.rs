@@ -156,7 +156,12 @@ impl AppState {
         self.audit.running.set(None);
         self.audit.runs.update(|n| *n += 1);
         if model == self.models.name.get_untracked() {
-            self.reports_arrived(model, theta, reports);
+            // The chart, comparison and heatmaps render in this task, the reports in the next:
+            // two shorter tasks keep the page responsive.
+            leptos::task::spawn_local(async move {
+                super::page::next_task().await;
+                self.reports_arrived(model, theta, reports);
+            });
         }
     }
 

@@ -78,6 +78,16 @@ impl PageState {
     }
 }
 
+/// Resolves in a later task of the page's event loop (after the browser has rendered).
+pub async fn next_task() {
+    let promise = js_sys::Promise::new(&mut |resolve, _| {
+        if let Some(w) = web_sys::window() {
+            let _ = w.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, 0);
+        }
+    });
+    let _ = JsFuture::from(promise).await;
+}
+
 /// True when the page URL asks for the CPU backend (`?backend=cpu`).
 pub fn cpu_requested() -> bool {
     web_sys::window()

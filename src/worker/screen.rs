@@ -1,16 +1,47 @@
 //! Screening one photo and auditing the evaluation subset, inside the worker.
 
-use fairscreen_core::cam::{class_activation_map, group_lesion_focus, group_mean_heat, ClassMap};
+use fairscreen_core::cam::{
+    class_activation_map, group_lesion_focus, group_mean_heat, heat_image, heatmap_overlay,
+    positive_unit, upsample, ClassMap,
+};
 use fairscreen_core::exit::{argmax, softmax};
 use fairscreen_core::exit_analysis::skin_groups;
 use fairscreen_core::infer::LoadedModel;
-use fairscreen_core::preprocess::{decode_image, square_resize, to_input};
+use fairscreen_core::preprocess::{decode_image, encode_png, square_resize, to_input};
 use fairscreen_core::EvalBundle;
+use image::RgbImage;
 
 use crate::protocol::{GroupHeat, PhotoResult, WireMap};
 
-/// Decodes, prepares and classifies one photo: logits of every exit, each exit's class
-/// activation map for the class it predicts, and the photo as the model saw it.
+/// Display scale of a photo's heatmap over the model's input.
+const HEATMAP_SCALE: u32 = 4;
+/// Opacity of the hottest heatmap pixel over the photo.
+const HEATMAP_ALPHA: f32 = 0.6;
+/// Display side of a group's mean heatmap, in pixels (about).
+const GROUP_HEAT_SIDE: usize = 96;
+
+/// A PNG as a `data:` URL for an `<img>`.
+pub fn png_data_url(png: &[u8]) -> String {
+    use base64::Engine;
+    format!(
+        "data:image/png;base64,{}",
+        base64::engine::general_purpose::STANDARD.encode(png)
+    )
+}
+
+/// `cam` over `image` (positive part, scaled to its maximum, upsampled) as a PNG data URL.
+fn overlay_url(image: &RgbImage, cam: &ClassMap) -> String {
+    let heat = positive_unit(&upsample(cam, image.width() as usize));
+    png_data_url(&encode_png(&heatmap_overlay(
+        image,
+        &heat,
+        HEATMAP_ALPHA,
+        HEATMAP_SCALE,
+    )))
+}
+
+/// Decodes, prepares and classifies one photo: logits of every exit and each exit's class
+/// activation map for the class it predicts, also drawn over the photo as the model saw it.
 pub async fn screen(model: &LoadedModel, file: &str, bytes: &[u8]) -> Result<PhotoResult, String> {
     let config = &model.card.config;
     let decoded = decode_image(bytes).map_err(|e| e.to_string())?;
@@ -34,17 +65,15 @@ pub async fn screen(model: &LoadedModel, file: &str, bytes: &[u8]) -> Result<Pho
                 .exit_weights
                 .get(e)
                 .ok_or_else(|| format!("the model has no weights for exit {e}"))?;
-            class_activation_map(&maps[e], weights, class)
-                .map(WireMap::from)
-                .map_err(|e| e.to_string())
+            class_activation_map(&maps[e], weights, class).map_err(|e| e.to_string())
         })
         .collect::<Result<Vec<_>, String>>()?;
+    let overlays = cams.iter().map(|c| overlay_url(&image, c)).collect();
     Ok(PhotoResult {
         file: file.to_string(),
         logits,
-        cams,
-        side: image.width(),
-        rgb: image.into_raw(),
+        cams: cams.into_iter().map(WireMap::from).collect(),
+        overlays,
     })
 }
 
@@ -71,7 +100,9 @@ pub fn group_heat(bundle: &EvalBundle, cams: &[ClassMap]) -> Result<Vec<GroupHea
         };
         for (g, ((mean, group), focus)) in means.into_iter().zip(names).zip(focus).enumerate() {
             if let Some(mean) = mean {
+                let scale = (GROUP_HEAT_SIDE / mean.width.max(1)) as u32;
                 out.push(GroupHeat {
+                    image: png_data_url(&encode_png(&heat_image(&mean, scale))),
                     group,
                     images: labels.iter().filter(|&&l| l == g).count(),
                     mean: mean.into(),
