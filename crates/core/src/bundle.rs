@@ -15,8 +15,9 @@ use std::fmt;
 use image::RgbImage;
 use serde::{Deserialize, Serialize};
 
-use crate::format::{
-    parse_card, sha256_hex, split_safetensors, tensor_entries, CardProblem, FormatError,
+use crate::assets::sha256_hex;
+use crate::safetensors::{
+    join_safetensors, parse_card, split_safetensors, tensor_entries, CardProblem, ContainerError,
     TensorEntry,
 };
 
@@ -263,14 +264,11 @@ impl fmt::Display for BundleError {
 
 impl std::error::Error for BundleError {}
 
-impl From<FormatError> for BundleError {
-    fn from(e: FormatError) -> Self {
+impl From<ContainerError> for BundleError {
+    fn from(e: ContainerError) -> Self {
         match e {
-            FormatError::Truncated(m) => Self::Truncated(m),
-            other => Self::BadHeader(match other {
-                FormatError::BadHeader(m) => m,
-                o => o.to_string(),
-            }),
+            ContainerError::Truncated(m) => Self::Truncated(m),
+            ContainerError::BadHeader(m) => Self::BadHeader(m),
         }
     }
 }
@@ -417,21 +415,8 @@ pub fn write_eval_bundle(bundle: &EvalBundle) -> Result<Vec<u8>, BundleError> {
         header.insert(name.into(), serde_json::to_value(entry).expect("entry"));
     }
     card.data_sha256 = sha256_hex(&data);
-    let mut meta = serde_json::Map::new();
-    meta.insert(
-        DATA_CARD_KEY.into(),
-        serde_json::Value::String(serde_json::to_string(&card).expect("card serialises")),
-    );
-    header.insert("__metadata__".into(), serde_json::Value::Object(meta));
-    let mut header_bytes = serde_json::to_vec(&header).expect("header serialises");
-    while !header_bytes.len().is_multiple_of(8) {
-        header_bytes.push(b' ');
-    }
-    let mut out = Vec::with_capacity(8 + header_bytes.len() + data.len());
-    out.extend_from_slice(&(header_bytes.len() as u64).to_le_bytes());
-    out.extend_from_slice(&header_bytes);
-    out.extend_from_slice(&data);
-    Ok(out)
+    let card_json = serde_json::to_string(&card).expect("card serialises");
+    Ok(join_safetensors(header, DATA_CARD_KEY, card_json, &data))
 }
 
 /// Decodes the `offsets.len() − 1` PNGs packed in tensor `name` (`png`), each `side × side`,

@@ -1,23 +1,27 @@
 //! The model file: standard safetensors (readable by Python's `safetensors`) whose `__metadata__`
 //! holds a JSON model card under the key `fairscreen.card`. The reader validates the header, the
 //! format version, the card, every tensor's dtype, shape and byte range, and the tensor-section hash.
+//! The site's asset lists ([`crate::assets`]) are re-exported here, where they were first defined.
 
 use std::collections::BTreeMap;
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
+pub use crate::assets::{sha256_hex, AssetEntry, AssetError, AssetIndex, Manifest, ManifestEntry};
 use crate::config::{ConfigError, ModelConfig};
 use crate::model::HostTensor;
 use crate::quant;
+pub use crate::safetensors::MAX_HEADER_BYTES;
+use crate::safetensors::{
+    join_safetensors, parse_card, split_safetensors, tensor_entries, CardProblem, ContainerError,
+    TensorEntry,
+};
 
 /// Model file format version written by this build; readers accept exactly this version.
 pub const FORMAT_VERSION: u32 = 1;
 /// `__metadata__` key holding the JSON model card.
 pub const CARD_KEY: &str = "fairscreen.card";
-/// Largest header we accept (bytes); a bigger length field means the file is not ours or corrupt.
-pub const MAX_HEADER_BYTES: u64 = 16 * 1024 * 1024;
 
 /// How a model was trained, for the card shown next to every prediction.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -184,20 +188,13 @@ impl fmt::Display for FormatError {
 
 impl std::error::Error for FormatError {}
 
-/// Lower-case hex sha256 of `bytes`.
-pub fn sha256_hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
-
-/// One tensor's entry in a safetensors header.
-#[derive(Serialize, Deserialize)]
-pub(crate) struct TensorEntry {
-    pub(crate) dtype: String,
-    pub(crate) shape: Vec<usize>,
-    pub(crate) data_offsets: [u64; 2],
+impl From<ContainerError> for FormatError {
+    fn from(e: ContainerError) -> Self {
+        match e {
+            ContainerError::Truncated(m) => Self::Truncated(m),
+            ContainerError::BadHeader(m) => Self::BadHeader(m),
+        }
+    }
 }
 
 /// One tensor as stored: its name, dtype (`F32`, `I8` or `F16`) and shape.
@@ -331,122 +328,7 @@ pub fn write_model(
     card.format_version = FORMAT_VERSION;
     card.tensors_sha256 = sha256_hex(&data);
     let card_json = serde_json::to_string(&card).expect("card serialises");
-    let mut meta = serde_json::Map::new();
-    meta.insert(CARD_KEY.into(), serde_json::Value::String(card_json));
-    header.insert("__metadata__".into(), serde_json::Value::Object(meta));
-    let mut header_bytes = serde_json::to_vec(&header).expect("header serialises");
-    while !header_bytes.len().is_multiple_of(8) {
-        header_bytes.push(b' ');
-    }
-    let mut out = Vec::with_capacity(8 + header_bytes.len() + data.len());
-    out.extend_from_slice(&(header_bytes.len() as u64).to_le_bytes());
-    out.extend_from_slice(&header_bytes);
-    out.extend_from_slice(&data);
-    Ok(out)
-}
-
-/// Splits safetensors bytes into the JSON header and the data section.
-pub(crate) fn split_safetensors(
-    bytes: &[u8],
-) -> Result<(serde_json::Map<String, serde_json::Value>, &[u8]), FormatError> {
-    if bytes.len() < 8 {
-        return Err(FormatError::Truncated(format!(
-            "{} bytes, fewer than the 8-byte header length",
-            bytes.len()
-        )));
-    }
-    let header_len = u64::from_le_bytes(bytes[..8].try_into().expect("8 bytes"));
-    if header_len > MAX_HEADER_BYTES {
-        return Err(FormatError::BadHeader(format!(
-            "header length {header_len} exceeds {MAX_HEADER_BYTES} bytes"
-        )));
-    }
-    let header_end = 8 + header_len as usize;
-    if bytes.len() < header_end {
-        return Err(FormatError::Truncated(format!(
-            "header needs {header_len} bytes, file has {}",
-            bytes.len() - 8
-        )));
-    }
-    let header: serde_json::Map<String, serde_json::Value> =
-        serde_json::from_slice(&bytes[8..header_end])
-            .map_err(|e| FormatError::BadHeader(e.to_string()))?;
-    Ok((header, &bytes[header_end..]))
-}
-
-/// The tensor entries of a safetensors header, checked to tile the data section exactly.
-pub(crate) fn tensor_entries(
-    header: &serde_json::Map<String, serde_json::Value>,
-    data_len: usize,
-) -> Result<BTreeMap<String, TensorEntry>, FormatError> {
-    let mut entries = BTreeMap::new();
-    for (name, value) in header {
-        if name == "__metadata__" {
-            continue;
-        }
-        let entry: TensorEntry = serde_json::from_value(value.clone())
-            .map_err(|e| FormatError::BadHeader(format!("tensor '{name}': {e}")))?;
-        entries.insert(name.clone(), entry);
-    }
-    let mut spans: Vec<(u64, u64, &str)> = entries
-        .iter()
-        .map(|(n, e)| (e.data_offsets[0], e.data_offsets[1], n.as_str()))
-        .collect();
-    spans.sort();
-    let mut cursor = 0u64;
-    for (start, end, name) in &spans {
-        if *start != cursor || end < start {
-            return Err(FormatError::BadHeader(format!(
-                "tensor '{name}' data offsets [{start}, {end}) are not contiguous (expected start {cursor})"
-            )));
-        }
-        cursor = *end;
-    }
-    if (data_len as u64) < cursor {
-        return Err(FormatError::Truncated(format!(
-            "tensor data needs {cursor} bytes, file has {data_len}"
-        )));
-    }
-    if (data_len as u64) > cursor {
-        return Err(FormatError::BadHeader(format!(
-            "{} bytes after the last tensor",
-            data_len as u64 - cursor
-        )));
-    }
-    Ok(entries)
-}
-
-/// Why a JSON card in a safetensors header cannot be used.
-pub(crate) enum CardProblem {
-    /// No card under the key.
-    Missing,
-    /// Not a JSON string, or not valid for the card type.
-    Bad(String),
-    /// A `format_version` other than the one this build reads.
-    Version(u32),
-}
-
-/// Reads the JSON card stored as a string under `__metadata__[key]`, checking its
-/// `format_version` before the rest of its fields.
-pub(crate) fn parse_card<T: serde::de::DeserializeOwned>(
-    header: &serde_json::Map<String, serde_json::Value>,
-    key: &str,
-    version: u32,
-) -> Result<T, CardProblem> {
-    let json = header
-        .get("__metadata__")
-        .and_then(|m| m.get(key))
-        .ok_or(CardProblem::Missing)?
-        .as_str()
-        .ok_or_else(|| CardProblem::Bad("card is not a JSON string".into()))?;
-    let value: serde_json::Value =
-        serde_json::from_str(json).map_err(|e| CardProblem::Bad(e.to_string()))?;
-    if let Some(v) = value.get("format_version").and_then(|v| v.as_u64()) {
-        if v != version as u64 {
-            return Err(CardProblem::Version(v as u32));
-        }
-    }
-    serde_json::from_value(value).map_err(|e| CardProblem::Bad(e.to_string()))
+    Ok(join_safetensors(header, CARD_KEY, card_json, &data))
 }
 
 /// The model card of a parsed safetensors header, with its architecture validated.
@@ -584,155 +466,3 @@ pub fn read_model(bytes: &[u8]) -> Result<ModelFile, FormatError> {
     }
     Ok(ModelFile { card, tensors: raw })
 }
-
-/// An entry of an asset index (`www/models/index.json`, `www/eval/index.json`): a file and its hash.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct AssetEntry {
-    /// Asset name (a model card's or data card's `name`).
-    pub name: String,
-    /// File name next to the index.
-    pub file: String,
-    /// File size in bytes.
-    pub bytes: usize,
-    /// Lower-case hex sha256 of the whole file.
-    pub sha256: String,
-}
-
-/// An asset index (`www/models/index.json`, `www/eval/index.json`): the files of one kind the
-/// site ships, with hashes, and the one it loads first.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct AssetIndex {
-    /// Name of the asset loaded first.
-    pub default: String,
-    /// Every shipped asset of this kind.
-    pub assets: Vec<AssetEntry>,
-}
-
-impl AssetIndex {
-    /// The default asset's entry, or an error naming what is wrong.
-    pub fn default_entry(&self) -> Result<&AssetEntry, AssetError> {
-        self.assets
-            .iter()
-            .find(|m| m.name == self.default)
-            .ok_or_else(|| AssetError::NoDefault(self.default.clone()))
-    }
-
-    /// Adds or replaces `entry` (by name), keeping entries sorted; the first asset becomes default.
-    pub fn upsert(&mut self, entry: AssetEntry) {
-        if self.default.is_empty() {
-            self.default = entry.name.clone();
-        }
-        self.assets.retain(|m| m.name != entry.name);
-        self.assets.push(entry);
-        self.assets.sort_by(|a, b| a.name.cmp(&b.name));
-    }
-}
-
-/// One file of the built site in `manifest.json`.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct ManifestEntry {
-    /// Path relative to the site root, e.g. `models/tiny-fair-me-int8.safetensors`.
-    pub path: String,
-    /// Size in bytes.
-    pub bytes: usize,
-    /// Lower-case hex sha256.
-    pub sha256: String,
-}
-
-/// `manifest.json`: every file of the built site (wasm, JS, models, evaluation subset) with its
-/// size and hash, written by the build (`scripts/manifest.sh`, a Trunk post-build hook).
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Manifest {
-    /// Manifest format (1).
-    pub format: u32,
-    /// Every file.
-    pub assets: Vec<ManifestEntry>,
-}
-
-impl Manifest {
-    /// Checks `bytes` against the entry for `path`: refuses a file the manifest does not list or
-    /// whose size or sha256 differs, each with its own message.
-    pub fn verify(&self, path: &str, bytes: &[u8]) -> Result<(), AssetError> {
-        let entry = self
-            .assets
-            .iter()
-            .find(|e| e.path == path)
-            .ok_or_else(|| AssetError::Unlisted(path.to_string()))?;
-        if bytes.len() != entry.bytes {
-            return Err(AssetError::SizeMismatch {
-                path: path.to_string(),
-                bytes: bytes.len(),
-                listed: entry.bytes,
-            });
-        }
-        let found = sha256_hex(bytes);
-        if found != entry.sha256 {
-            return Err(AssetError::HashMismatch {
-                path: path.to_string(),
-                sha256: found,
-                listed: entry.sha256.clone(),
-            });
-        }
-        Ok(())
-    }
-}
-
-/// Why a site asset cannot be used: an index without its default, or bytes that differ from
-/// `manifest.json`.
-#[derive(Clone, Debug, PartialEq)]
-pub enum AssetError {
-    /// The asset index names a default it does not list.
-    NoDefault(String),
-    /// The manifest does not list the file.
-    Unlisted(String),
-    /// The file's size differs from the manifest's.
-    SizeMismatch {
-        /// Path relative to the site root.
-        path: String,
-        /// Size of the bytes.
-        bytes: usize,
-        /// Size in the manifest.
-        listed: usize,
-    },
-    /// The file's sha256 differs from the manifest's.
-    HashMismatch {
-        /// Path relative to the site root.
-        path: String,
-        /// Hash of the bytes.
-        sha256: String,
-        /// Hash in the manifest.
-        listed: String,
-    },
-}
-
-impl fmt::Display for AssetError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::NoDefault(name) => write!(
-                f,
-                "the asset index has no entry for its default '{name}'"
-            ),
-            Self::Unlisted(path) => {
-                write!(f, "{path} is not listed in manifest.json: refusing to use it")
-            }
-            Self::SizeMismatch {
-                path,
-                bytes,
-                listed,
-            } => write!(
-                f,
-                "{path} does not match manifest.json: {bytes} bytes, the manifest says {listed}: refusing to use it"
-            ),
-            Self::HashMismatch {
-                path,
-                sha256,
-                listed,
-            } => write!(
-                f,
-                "{path} does not match manifest.json: sha256 {sha256}, the manifest says {listed}: refusing to use it"
-            ),
-        }
-    }
-}
-
-impl std::error::Error for AssetError {}

@@ -2,6 +2,9 @@
 //! fairness metrics, per-exit analysis, class activation maps, SNNL, channel pruning, int8 quantization, and preprocessing.
 //! No I/O: the native trainer and the browser app share every function here.
 
+#![warn(missing_docs)]
+
+pub mod assets;
 pub mod bundle;
 pub mod cam;
 pub mod card_keys;
@@ -16,6 +19,7 @@ pub mod model;
 pub mod preprocess;
 pub mod prune;
 pub mod quant;
+mod safetensors;
 pub mod snnl;
 
 pub use bundle::{read_eval_bundle, write_eval_bundle, BundleError, DataCard, EvalBundle};

@@ -17,7 +17,10 @@ use fairscreen_core::preprocess::{encode_png, to_input};
 use fairscreen_synth::{draw_spec, generate_with_mask, Artefact, SynthConfig, CLASS_NAMES};
 use serde::{Deserialize, Serialize};
 
-use crate::reproduce::{machine, utc_now, TEST_SEED};
+use crate::progress::progress;
+use crate::provenance::{invocation, machine, utc_now};
+use crate::report::{ResultsDir, Table};
+use crate::synth_data::TEST_SEED;
 
 /// `heatmaps` arguments.
 #[derive(clap::Args)]
@@ -215,7 +218,7 @@ fn heat_png(heat: &[f32], side: usize, scale: u32) -> Vec<u8> {
 }
 
 /// Runs the command.
-pub fn cmd_heatmaps(a: HeatmapsArgs) -> Result<()> {
+pub fn run(a: HeatmapsArgs) -> Result<()> {
     let start = Instant::now();
     let bytes =
         std::fs::read(&a.model).with_context(|| format!("reading {}", a.model.display()))?;
@@ -227,7 +230,7 @@ pub fn cmd_heatmaps(a: HeatmapsArgs) -> Result<()> {
     let mut synth = SynthConfig::test();
     synth.side = side as u32;
     let exits = config.num_exits();
-    let pb = crate::bench_data::progress(a.images as u64, "heatmaps");
+    let pb = progress(a.images as u64, "heatmaps");
     let mut images = Vec::with_capacity(a.images);
     let mut mean_heat: Vec<(String, Vec<f32>, usize)> = Vec::new();
     for i in 0..a.images as u64 {
@@ -290,17 +293,14 @@ pub fn cmd_heatmaps(a: HeatmapsArgs) -> Result<()> {
             }
         }
     }
-    std::fs::create_dir_all(&a.out)?;
+    let dir = ResultsDir::create(&a.out)?;
     mean_heat.sort_by(|x, y| x.0.cmp(&y.0));
     for (key, sum, n) in &mean_heat {
         let mean: Vec<f32> = sum.iter().map(|v| v / *n as f32).collect();
-        std::fs::write(
-            a.out.join(format!("mean-heat-{key}.png")),
-            heat_png(&mean, side, 3),
-        )?;
+        dir.write(&format!("mean-heat-{key}.png"), heat_png(&mean, side, 3))?;
     }
     let report = HeatmapReport {
-        command: crate::bench_data::invocation(),
+        command: invocation(),
         model: model.card.name.clone(),
         theta,
         machine: machine(),
@@ -309,11 +309,8 @@ pub fn cmd_heatmaps(a: HeatmapsArgs) -> Result<()> {
         groups,
         images,
     };
-    std::fs::write(
-        a.out.join("results.json"),
-        serde_json::to_vec_pretty(&report)?,
-    )?;
-    std::fs::write(a.out.join("results.md"), markdown(&report, &mean_heat))?;
+    dir.json("results.json", &report)?;
+    dir.write("results.md", markdown(&report, &mean_heat))?;
     println!(
         "wrote {} ({} images, {} groups, {} mean heatmaps)",
         a.out.display(),
@@ -324,15 +321,14 @@ pub fn cmd_heatmaps(a: HeatmapsArgs) -> Result<()> {
     Ok(())
 }
 
+/// The report: provenance, the per-group table and the mean heatmaps.
 fn markdown(r: &HeatmapReport, mean_heat: &[(String, Vec<f32>, usize)]) -> String {
     let mut s = format!(
         "# Per-group heatmap analysis\n\n- Command: `{}`\n- Model: `{}`; early-exit policy at θ = {}\n\
          - Data: {} SynthDerm test images (balanced skin types and classes, clean labels; every pixel's lesion coverage known)\n\
          - Heatmap: class activation map of the predicted class (exact for the GAP → Linear heads), positive part, \
          bilinear to the input size; *lesion share* = share of the heat on the lesion; *lesion area* = the share a uniform \
-         map would put there\n- Machine: {}; wall time {:.1} min; finished {}\n\n\
-         | attribute | group | images | accuracy (final head) | lesion area | lesion share, final head [95 %] | lesion share, exit that fired [95 %] | answered by {} |\n\
-         |---|---|---|---|---|---|---|---|\n",
+         map would put there\n- Machine: {}; wall time {:.1} min; finished {}\n\n",
         r.command,
         r.model,
         r.theta,
@@ -340,33 +336,39 @@ fn markdown(r: &HeatmapReport, mean_heat: &[(String, Vec<f32>, usize)]) -> Strin
         r.machine,
         r.wall_seconds / 60.0,
         r.finished,
-        exit_names(
-            ExitNaming::Short,
-            r.groups.first().map_or(0, |g| g.exit_mix.len())
-        )
-        .join(" / "),
     );
+    let exits = r.groups.first().map_or(0, |g| g.exit_mix.len());
+    let mut table = Table::new([
+        "attribute".to_string(),
+        "group".into(),
+        "images".into(),
+        "accuracy (final head)".into(),
+        "lesion area".into(),
+        "lesion share, final head [95 %]".into(),
+        "lesion share, exit that fired [95 %]".into(),
+        format!(
+            "answered by {}",
+            exit_names(ExitNaming::Short, exits).join(" / ")
+        ),
+    ]);
+    let with_interval = |i: &Interval| format!("{:.3} [{:.3}, {:.3}]", i.mean, i.low, i.high);
     for g in &r.groups {
-        s.push_str(&format!(
-            "| {} | {} | {} | {:.3} | {:.3} | {:.3} [{:.3}, {:.3}] | {:.3} [{:.3}, {:.3}] | {} |\n",
-            g.attribute,
-            g.group,
-            g.images,
-            g.accuracy,
-            g.lesion_area,
-            g.share_final.mean,
-            g.share_final.low,
-            g.share_final.high,
-            g.share_fired.mean,
-            g.share_fired.low,
-            g.share_fired.high,
+        table.row([
+            g.attribute.clone(),
+            g.group.clone(),
+            g.images.to_string(),
+            format!("{:.3}", g.accuracy),
+            format!("{:.3}", g.lesion_area),
+            with_interval(&g.share_final),
+            with_interval(&g.share_fired),
             g.exit_mix
                 .iter()
                 .map(|p| format!("{:.0} %", 100.0 * p))
                 .collect::<Vec<_>>()
-                .join(" / ")
-        ));
+                .join(" / "),
+        ]);
     }
+    s.push_str(&table.finish());
     s.push_str("\nMean final-head heatmaps (each scaled to its own maximum):\n\n");
     for (key, _, n) in mean_heat {
         s.push_str(&format!(

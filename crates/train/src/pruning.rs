@@ -20,7 +20,7 @@ use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use serde::{Deserialize, Serialize};
 
-use crate::train::{self, Augment, Dataset, Method, TrainOptions};
+use crate::training::{self, Augment, Dataset, Method, TrainOptions};
 
 /// SNNL batch size (the SCP code's scoring loader), temperature and form.
 pub const SCORE_BATCH: usize = 128;
@@ -247,7 +247,7 @@ pub fn fine_tune(
     schedule: &FineTune,
     label: &str,
     progress: Option<indicatif::MultiProgress>,
-) -> Result<train::EpochLosses> {
+) -> Result<training::EpochLosses> {
     let config = state.model.config.clone();
     let method = if multi_exit {
         Method::Me
@@ -266,7 +266,7 @@ pub fn fine_tune(
         progress,
         ..TrainOptions::new(method, schedule.epochs, schedule.seed, config.num_exits())
     };
-    let (model, history) = train::train_model(&config, data, &opts, None)?;
+    let (model, history) = training::train_model(&config, data, &opts, None)?;
     state.model.tensors = model.named_tensors()?;
     Ok(history)
 }
@@ -282,7 +282,7 @@ pub fn operating_point(
     groups: &[usize],
 ) -> Result<OperatingPoint> {
     let module = model.module()?;
-    let logits = train::predict_with_features(&module, &model.config, inputs).logits;
+    let logits = training::predict_with_features(&module, &model.config, inputs).logits;
     Ok(point_of_logits(
         &model.config,
         &logits,
@@ -407,7 +407,7 @@ mod tests {
         let mut st = PruneState::new(m, layer, PruneMode::Mask);
         st.prune_positions(&[0, 7]).unwrap();
         let before = st.model.tensors.clone();
-        let data = crate::reproduce::generate(
+        let data = crate::synth_data::generate(
             &fairscreen_synth::SynthConfig::train(),
             9,
             128,

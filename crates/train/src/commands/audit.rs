@@ -14,6 +14,9 @@ use fairscreen_core::metrics::{
 };
 use fairscreen_core::{read_eval_bundle, EvalBundle};
 
+use crate::bundles::folder_bundle;
+use crate::progress::progress;
+
 /// `fairscreen-train audit`.
 #[derive(clap::Args)]
 pub struct AuditArgs {
@@ -48,7 +51,7 @@ pub struct AuditArgs {
 }
 
 /// Runs `audit`.
-pub fn cmd_audit(a: AuditArgs) -> Result<()> {
+pub fn run(a: AuditArgs) -> Result<()> {
     let fate_baseline = match &a.fate_baseline {
         None => None,
         Some(s) => {
@@ -94,7 +97,7 @@ pub fn cmd_audit(a: AuditArgs) -> Result<()> {
 /// progress bar: core's [`fairscreen_core::infer::bundle_logits`], the browser's audit, run to
 /// completion here (the CPU backend reads back at once).
 pub fn bundle_logits(model: &LoadedModel, bundle: &EvalBundle) -> Result<ExitLogits> {
-    let pb = crate::bench_data::progress(bundle.len() as u64, "inference");
+    let pb = progress(bundle.len() as u64, "inference");
     let outcome = block_on(infer::bundle_logits(model, bundle, |done, _| {
         pb.set_position(done as u64)
     }));
@@ -144,7 +147,7 @@ fn audit_model(
     let model = LoadedModel::from_bytes(&bytes, &Device::flex())?;
     let side = model.card.config.input_size as u32;
     let bundle = if data.is_dir() {
-        crate::bench_data::folder_bundle(data, side, "audit", String::new())?
+        folder_bundle(data, side, "audit", String::new())?
     } else {
         let b = std::fs::read(data).with_context(|| format!("reading {}", data.display()))?;
         read_eval_bundle(&b).with_context(|| format!("reading {}", data.display()))?

@@ -2,15 +2,13 @@
 //! `baseline` (CE at the final head), `me` (CE at every exit, optionally weighted), `hsic` /
 //! `me-hsic` (plus λ·Σ_class HSIC(features, group) at the final head / every exit) and `mfd` /
 //! `me-mfd` (plus α·MMD to a CE-trained teacher's features); class-balanced sampling and
-//! augmentation; evaluation.
+//! augmentation.
 
 use anyhow::{bail, Result};
 use burn::module::Module;
 use burn::nn::loss::CrossEntropyLossConfig;
 use burn::optim::{decay::WeightDecayConfig, momentum::MomentumConfig, GradientsParams, SgdConfig};
 use burn::prelude::*;
-use fairscreen_core::exit::{argmax, exit_policy, ExitLogits};
-use fairscreen_core::infer::BatchLogits;
 use fairscreen_core::kernel_dependence::{class_conditional_hsic, mfd_mmd};
 use fairscreen_core::{ConvLayer, ModelConfig, MultiExitCnn};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -18,116 +16,7 @@ use rand::seq::SliceRandom;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
-/// A labelled image set already in model-input form (`[3, S, S]` per image).
-pub struct Dataset {
-    /// Normalised CHW inputs.
-    pub inputs: Vec<Vec<f32>>,
-    /// Class labels.
-    pub labels: Vec<usize>,
-    /// Sensitive-group id per image (e.g. 0 = Fitzpatrick I–III, 1 = IV–VI).
-    pub groups: Vec<usize>,
-}
-
-/// The training objective (papers.md §2.2).
-#[derive(
-    Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, serde::Serialize, serde::Deserialize,
-)]
-pub enum Method {
-    /// Cross-entropy at the final head only (internal exits untrained).
-    Baseline,
-    /// Cross-entropy at every exit.
-    Me,
-    /// Final-head CE + λ·Σ_class HSIC(final features, group).
-    Hsic,
-    /// At every exit: CE + λ·Σ_class HSIC(exit features, group).
-    MeHsic,
-    /// Final-head CE + α·MMD(final features, teacher's) (needs a teacher).
-    Mfd,
-    /// At every exit: w·(CE + α·MMD(exit features, teacher's)) (needs a teacher).
-    MeMfd,
-}
-
-impl Method {
-    /// Whether every exit is trained (else only the final head).
-    pub fn all_exits(self) -> bool {
-        matches!(self, Method::Me | Method::MeHsic | Method::MeMfd)
-    }
-
-    /// Whether a teacher model is needed.
-    pub fn needs_teacher(self) -> bool {
-        matches!(self, Method::Mfd | Method::MeMfd)
-    }
-
-    /// Human-readable description for the model card.
-    pub fn describe(self, o: &TrainOptions) -> String {
-        let w = if o.exit_weights.iter().all(|w| *w == 1.0) {
-            "equal weights".to_string()
-        } else {
-            let w: Vec<String> = o.exit_weights.iter().map(|w| format!("{w:.2}")).collect();
-            format!("exit weights [{}]", w.join(", "))
-        };
-        let probes = if o.probe_exits && !self.all_exits() {
-            "; internal exits trained as probes on detached features"
-        } else {
-            ""
-        };
-        let text: String = match self {
-            Method::Baseline => "baseline (cross-entropy at the final head only)".into(),
-            Method::Me => format!("me (cross-entropy at every exit, {w})"),
-            Method::Hsic => format!("hsic (final-head CE + λ={} · class-conditional HSIC with the sensitive group)", o.lambda),
-            Method::MeHsic => format!("me-hsic (at every exit: CE + λ={} · class-conditional HSIC with the sensitive group)", o.lambda),
-            Method::Mfd => format!("mfd (final-head CE + α={} · MMD to a CE-trained teacher, w_m={}, σ={})", o.alpha, o.mmd_w_m, o.mmd_sigma),
-            Method::MeMfd => format!("me-mfd (at every exit: CE + α={} · MMD to a CE-trained teacher, {w})", o.alpha),
-        };
-        text + probes
-    }
-}
-
-/// Training hyper-parameters.
-pub struct TrainOptions {
-    /// Epochs.
-    pub epochs: usize,
-    /// Batch size.
-    pub batch_size: usize,
-    /// Initial learning rate.
-    pub lr: f64,
-    /// Epochs between ×0.1 learning-rate steps.
-    pub lr_step: usize,
-    /// Random seed (init, shuffling, augmentation).
-    pub seed: u64,
-    /// Objective.
-    pub method: Method,
-    /// Weight of each exit's loss, shallow to deep (ME methods).
-    pub exit_weights: Vec<f32>,
-    /// HSIC weight λ (0.5 in the FME code).
-    pub lambda: f64,
-    /// MMD weight α (0.02 in the FME code).
-    pub alpha: f64,
-    /// MMD's w_m (5 in the FME code).
-    pub mmd_w_m: f64,
-    /// MMD's σ_base (0.5 in the FME code).
-    pub mmd_sigma: f64,
-    /// Draw batches with probability ∝ 1/class count (the FME code's WeightedRandomSampler).
-    pub class_balanced: bool,
-    /// Training augmentation.
-    pub augment: Augment,
-    /// Methods that train the final head only also train the internal exits as probes: CE on
-    /// detached stage maps, so the backbone is trained exactly as the method says and every
-    /// exit can still be evaluated.
-    pub probe_exits: bool,
-    /// Progress display shared by models trained concurrently (else a bar of its own).
-    pub progress: Option<indicatif::MultiProgress>,
-    /// Prefix of the progress bar and log lines (e.g. the method).
-    pub label: String,
-    /// Backend that trains (the returned model is always on the CPU backend).
-    pub backend: Backend,
-    /// Start from this model (trainable or BN-folded) instead of a fresh initialisation:
-    /// fine-tuning.
-    pub init: Option<MultiExitCnn>,
-    /// Output filters held at zero throughout (mask-mode pruning, as the SCP code's
-    /// `custom_from_mask`): re-zeroed after every step, biases left free.
-    pub masks: Vec<(ConvLayer, Vec<usize>)>,
-}
+use super::options::{Augment, Backend, Dataset, EpochLosses, Method, TrainOptions};
 
 /// Serialises seeding + initialisation across threads (see [`train_model`]).
 static INIT_LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
@@ -138,69 +27,6 @@ struct TouchParams;
 impl burn::module::ModuleVisitor for TouchParams {
     fn visit_float<const D: usize>(&mut self, param: &burn::module::Param<Tensor<D>>) {
         let _ = param.val();
-    }
-}
-
-/// The backend that trains.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
-pub enum Backend {
-    /// burn's flex CPU backend.
-    Cpu,
-    /// wgpu on the default GPU adapter (needs the crate's `wgpu` feature).
-    Wgpu,
-}
-
-impl Backend {
-    /// The (non-autodiff) device, or why it is unavailable.
-    pub fn device(self) -> Result<Device> {
-        match self {
-            Backend::Cpu => Ok(Device::flex()),
-            #[cfg(feature = "wgpu")]
-            Backend::Wgpu => Ok(Device::wgpu(Default::default())),
-            #[cfg(not(feature = "wgpu"))]
-            Backend::Wgpu => bail!(
-                "this fairscreen-train was built without the `wgpu` feature: \
-                 cargo build --release -p fairscreen-train --features wgpu"
-            ),
-        }
-    }
-}
-
-/// Training augmentation.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
-pub enum Augment {
-    /// None.
-    None,
-    /// Random horizontal and vertical flips.
-    Flips,
-    /// Flips, a random 90° rotation, brightness and saturation jitter.
-    Full,
-}
-
-impl TrainOptions {
-    /// Defaults of the FME code where they apply, scaled to our small data (see README).
-    pub fn new(method: Method, epochs: usize, seed: u64, exits: usize) -> Self {
-        Self {
-            epochs,
-            batch_size: 64,
-            lr: 0.05,
-            lr_step: 7,
-            seed,
-            method,
-            exit_weights: vec![1.0; exits],
-            lambda: 0.5,
-            alpha: 0.02,
-            mmd_w_m: 5.0,
-            mmd_sigma: 0.5,
-            class_balanced: true,
-            augment: Augment::Full,
-            probe_exits: true,
-            progress: None,
-            label: String::new(),
-            backend: Backend::Cpu,
-            init: None,
-            masks: Vec::new(),
-        }
     }
 }
 
@@ -281,9 +107,6 @@ fn teacher_features(
         .map(|f| Tensor::<2>::from_data(f.into_data(), device))
         .collect()
 }
-
-/// Per-epoch mean loss of each exit's full term (CE plus any fairness term), for the log and tests.
-pub type EpochLosses = Vec<Vec<f64>>;
 
 /// Trains `config`'s network from scratch with `opts.method`; `teacher` is required by the MFD
 /// methods. Returns the trained (BN, non-autodiff) model and the per-epoch losses of every exit.
@@ -480,7 +303,7 @@ pub fn train_model(
 
 /// Sets the output filters `channels` of conv `layer` to zero (biases untouched), keeping the
 /// parameter's identity so the optimiser's momentum state still applies.
-pub fn zero_filters(model: &mut MultiExitCnn, layer: ConvLayer, channels: &[usize]) {
+fn zero_filters(model: &mut MultiExitCnn, layer: ConvLayer, channels: &[usize]) {
     if channels.is_empty() {
         return;
     }
@@ -500,141 +323,9 @@ pub fn zero_filters(model: &mut MultiExitCnn, layer: ConvLayer, channels: &[usiz
         .map(|w| (w * mask).detach().require_grad());
 }
 
-/// Logits of every exit for a whole dataset, in batches, on the CPU backend.
-pub fn predict(model: &MultiExitCnn, config: &ModelConfig, inputs: &[Vec<f32>]) -> BatchLogits {
-    let device = Device::flex();
-    let s = config.input_size;
-    let k = config.num_classes();
-    let mut exits = vec![Vec::new(); config.num_exits()];
-    for chunk in inputs.chunks(128) {
-        let flat: Vec<f32> = chunk.iter().flatten().copied().collect();
-        let x = Tensor::<4>::from_data(TensorData::new(flat, [chunk.len(), 3, s, s]), &device);
-        for (acc, l) in exits.iter_mut().zip(model.forward(x)) {
-            acc.extend(
-                l.into_data()
-                    .convert::<f32>()
-                    .as_slice::<f32>()
-                    .expect("f32 logits"),
-            );
-        }
-    }
-    BatchLogits {
-        exits,
-        batch: inputs.len(),
-        classes: k,
-    }
-}
-
-/// Accuracy of every exit alone, and of the early-exit policy at θ with its exit histogram.
-pub struct ExitEvaluation {
-    /// Accuracy of each exit on its own, shallow to deep.
-    pub exit_accuracy: Vec<f64>,
-    /// Accuracy of the early-exit policy at θ.
-    pub policy_accuracy: f64,
-    /// Fraction of samples leaving at each exit under the policy.
-    pub exit_share: Vec<f64>,
-}
-
-/// Evaluates per-exit and early-exit accuracy of `logits` against `labels` at `theta`.
-pub fn evaluate(logits: &BatchLogits, labels: &[usize], theta: f32) -> ExitEvaluation {
-    let n = labels.len().max(1) as f64;
-    let k = logits.classes;
-    let exit_accuracy = logits
-        .exits
-        .iter()
-        .map(|l| {
-            labels
-                .iter()
-                .enumerate()
-                .filter(|(i, &y)| argmax(&l[i * k..(i + 1) * k]) == y)
-                .count() as f64
-                / n
-        })
-        .collect();
-    let mut correct = 0usize;
-    let mut share = vec![0.0; logits.exits.len()];
-    for (i, &y) in labels.iter().enumerate() {
-        let d = exit_policy(&logits.sample(i), theta);
-        correct += (d.class == y) as usize;
-        share[d.exit] += 1.0 / n;
-    }
-    ExitEvaluation {
-        exit_accuracy,
-        policy_accuracy: correct as f64 / n,
-        exit_share: share,
-    }
-}
-
-/// Saves a trained (BN) model as a burnpack checkpoint.
-pub fn save_checkpoint(model: MultiExitCnn, path: &std::path::Path) -> Result<()> {
-    model
-        .save_file(path)
-        .map_err(|e| anyhow::anyhow!("saving checkpoint {}: {e:?}", path.display()))
-}
-
-/// Loads a trained (BN) model checkpoint for `config` on the CPU backend.
-pub fn load_checkpoint(config: &ModelConfig, path: &std::path::Path) -> Result<MultiExitCnn> {
-    MultiExitCnn::new(config, true, &Device::flex())
-        .try_load_file(path)
-        .map_err(|e| anyhow::anyhow!("loading checkpoint {}: {e:?}", path.display()))
-}
-
-/// Per sample, per exit logits and, per exit, the pooled features (row-major `[n, dim_e]`) of a
-/// whole dataset, on the CPU backend.
-pub struct ExitOutputsHost {
-    /// `logits[i][e]`: logits of sample `i` at exit `e`.
-    pub logits: ExitLogits,
-    /// `features[e]`: exit `e`'s pooled features of every sample, row-major.
-    pub features: Vec<Vec<f32>>,
-    /// Width of each exit's features.
-    pub feature_dims: Vec<usize>,
-}
-
-/// Logits and pooled features of every exit for `inputs`, in batches of 128.
-pub fn predict_with_features(
-    model: &MultiExitCnn,
-    config: &ModelConfig,
-    inputs: &[Vec<f32>],
-) -> ExitOutputsHost {
-    let device = Device::flex();
-    let s = config.input_size;
-    let k = config.num_classes();
-    let exits = config.num_exits();
-    let mut out = ExitOutputsHost {
-        logits: Vec::with_capacity(inputs.len()),
-        features: vec![Vec::new(); exits],
-        feature_dims: vec![0; exits],
-    };
-    let host = |t: Tensor<2>| -> Vec<f32> {
-        t.into_data()
-            .convert::<f32>()
-            .as_slice::<f32>()
-            .expect("f32 tensor")
-            .to_vec()
-    };
-    for chunk in inputs.chunks(128) {
-        let flat: Vec<f32> = chunk.iter().flatten().copied().collect();
-        let x = Tensor::<4>::from_data(TensorData::new(flat, [chunk.len(), 3, s, s]), &device);
-        let o = model.forward_all(x);
-        let logits: Vec<Vec<f32>> = o.logits.into_iter().map(host).collect();
-        for i in 0..chunk.len() {
-            out.logits.push(
-                logits
-                    .iter()
-                    .map(|l| l[i * k..(i + 1) * k].to_vec())
-                    .collect(),
-            );
-        }
-        for (e, f) in o.features.into_iter().enumerate() {
-            out.feature_dims[e] = f.dims()[1];
-            out.features[e].extend(host(f));
-        }
-    }
-    out
-}
-
 #[cfg(test)]
 mod tests {
+    use super::super::predict::{evaluate, predict};
     use super::*;
     use fairscreen_core::preprocess::to_input;
     use fairscreen_synth::SynthConfig;

@@ -14,15 +14,18 @@ use fairscreen_core::bundle::read_eval_bundle;
 use fairscreen_core::card_keys;
 use fairscreen_core::exit::ExitLogits;
 use fairscreen_core::exit_analysis::{exit_points, skin_groups, OperatingPoint};
-use fairscreen_core::format::{read_model, write_model, AssetIndex, ModelCard};
+use fairscreen_core::format::{read_model, write_model, ModelCard};
 use fairscreen_core::preprocess::to_input;
 use fairscreen_core::quant::{F16, F32, INT8_PER_CHANNEL};
 use fairscreen_synth::SynthConfig;
 use serde::{Deserialize, Serialize};
 
-use crate::reproduce::{generate, machine, utc_now, TEST_SEED};
-use crate::scp::{point_of_logits, HostModel};
-use crate::train::{self, Dataset};
+use crate::artifacts::{read_index, write_index, write_model_asset};
+use crate::provenance::{invocation, machine, utc_now};
+use crate::pruning::{point_of_logits, HostModel};
+use crate::report::{ResultsDir, Table};
+use crate::synth_data::{generate, TEST_SEED};
+use crate::training::{self, Dataset};
 
 /// `quantize` arguments.
 #[derive(clap::Args)]
@@ -183,7 +186,7 @@ fn bundle_dataset(path: &Path, card: &ModelCard) -> Result<Dataset> {
 /// Per-sample exit logits of `model` computed in `dtype` on the CPU backend.
 fn logits_in(model: &HostModel, dtype: FloatDType, inputs: &[Vec<f32>]) -> Result<ExitLogits> {
     let module = model.module_in(dtype)?;
-    Ok(train::predict_with_features(&module, &model.config, inputs).logits)
+    Ok(training::predict_with_features(&module, &model.config, inputs).logits)
 }
 
 fn max_diff(a: &ExitLogits, b: &ExitLogits) -> f64 {
@@ -267,13 +270,9 @@ fn twin_metrics(
 }
 
 /// Runs the command.
-pub fn cmd_quantize(a: QuantizeArgs) -> Result<()> {
+pub fn run(a: QuantizeArgs) -> Result<()> {
     let start = Instant::now();
-    let index_path = a.models_dir.join("index.json");
-    let mut index: AssetIndex = serde_json::from_slice(
-        &std::fs::read(&index_path).with_context(|| format!("reading {}", index_path.display()))?,
-    )
-    .with_context(|| format!("parsing {}", index_path.display()))?;
+    let mut index = read_index(&a.models_dir)?;
     let mut sources = Vec::new();
     for entry in &index.assets {
         let path = a.models_dir.join(&entry.file);
@@ -286,7 +285,10 @@ pub fn cmd_quantize(a: QuantizeArgs) -> Result<()> {
         }
     }
     if sources.is_empty() {
-        bail!("{} lists no f32 model to quantize", index_path.display());
+        bail!(
+            "{} lists no f32 model to quantize",
+            a.models_dir.join("index.json").display()
+        );
     }
     // Unpruned models first, so a pruned model's twin base is measured before it.
     sources.sort_by_key(|(_, f)| f.card.pruning.is_some());
@@ -325,7 +327,7 @@ pub fn cmd_quantize(a: QuantizeArgs) -> Result<()> {
             let (metrics, point) = twin_metrics(&card, twin, &twin_model, &val, base_point)?;
             points.insert(twin_name.clone(), point);
             card.metrics = metrics;
-            let written = crate::write_model_asset(card.clone(), &file.tensors, &a.models_dir)?;
+            let written = write_model_asset(card.clone(), &file.tensors, &a.models_dir)?;
             let mut splits = Vec::new();
             for (split, data) in [
                 ("bundled evaluation subset", &subset),
@@ -363,9 +365,9 @@ pub fn cmd_quantize(a: QuantizeArgs) -> Result<()> {
         bail!("--default {} is not in the index", a.default);
     }
     index.default = a.default.clone();
-    std::fs::write(&index_path, serde_json::to_vec_pretty(&index)?)?;
+    write_index(&a.models_dir, &index)?;
     let out = QuantReport {
-        command: crate::bench_data::invocation(),
+        command: invocation(),
         machine: machine(),
         finished: utc_now(),
         wall_seconds: start.elapsed().as_secs_f64(),
@@ -376,9 +378,9 @@ pub fn cmd_quantize(a: QuantizeArgs) -> Result<()> {
         ),
         models: report,
     };
-    std::fs::create_dir_all(&a.out)?;
-    std::fs::write(a.out.join("results.json"), serde_json::to_vec_pretty(&out)?)?;
-    std::fs::write(a.out.join("results.md"), markdown(&out))?;
+    let dir = ResultsDir::create(&a.out)?;
+    dir.json("results.json", &out)?;
+    dir.write("results.md", markdown(&out))?;
     println!(
         "wrote {} int8 and {} f16 models and {}",
         sources.len(),
@@ -396,6 +398,7 @@ fn size_goal(twin: Twin) -> f64 {
     }
 }
 
+/// The report: provenance, then f32 against each twin on each split.
 fn markdown(r: &QuantReport) -> String {
     let mut s = format!(
         "# int8 and f16 vs f32\n\n- Command: `{}`\n- Schemes: BN folded into the convs at export; **int8**: symmetric \
@@ -411,8 +414,23 @@ fn markdown(r: &QuantReport) -> String {
         r.wall_seconds / 60.0,
         r.finished
     );
-    s.push_str("| model | twin | file f32 → twin | ratio | split | accuracy f32 → twin | Δ pp | EOdd f32 → twin | Δ | acc. I–III f32 → twin | acc. IV–VI f32 → twin | max \\|Δ logit\\| | widened f16 max \\|Δ logit\\| | predictions changed | goals |\n");
-    s.push_str("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+    let mut table = Table::new([
+        "model",
+        "twin",
+        "file f32 → twin",
+        "ratio",
+        "split",
+        "accuracy f32 → twin",
+        "Δ pp",
+        "EOdd f32 → twin",
+        "Δ",
+        "acc. I–III f32 → twin",
+        "acc. IV–VI f32 → twin",
+        "max \\|Δ logit\\|",
+        "widened f16 max \\|Δ logit\\|",
+        "predictions changed",
+        "goals",
+    ]);
     for m in &r.models {
         let ratio = m.twin_bytes as f64 / m.f32_bytes as f64;
         let goal = if m.precision == "f16" {
@@ -424,33 +442,33 @@ fn markdown(r: &QuantReport) -> String {
             let dacc = 100.0 * (sp.twin.accuracy - sp.f32.accuracy);
             let deo = sp.twin.eodds_abs - sp.f32.eodds_abs;
             let met = ratio <= goal && dacc.abs() <= 0.5 && deo.abs() <= 0.01;
-            s.push_str(&format!(
-                "| {} | {} ({} compute) | {} → {} B | {:.1} % | {} | {:.4} → {:.4} | {:+.2} | {:.4} → {:.4} | {:+.4} | {:.3} → {:.3} | {:.3} → {:.3} | {:.2e} | {} | {:.2} % | {} |\n",
-                m.model,
-                m.precision,
-                m.compute.to_lowercase(),
-                m.f32_bytes,
-                m.twin_bytes,
-                100.0 * ratio,
-                sp.split,
-                sp.f32.accuracy,
-                sp.twin.accuracy,
-                dacc,
-                sp.f32.eodds_abs,
-                sp.twin.eodds_abs,
-                deo,
-                sp.f32.group_accuracy[0],
-                sp.twin.group_accuracy[0],
-                sp.f32.group_accuracy[1],
-                sp.twin.group_accuracy[1],
-                sp.max_logit_diff,
+            table.row([
+                m.model.clone(),
+                format!("{} ({} compute)", m.precision, m.compute.to_lowercase()),
+                format!("{} → {} B", m.f32_bytes, m.twin_bytes),
+                format!("{:.1} %", 100.0 * ratio),
+                sp.split.clone(),
+                format!("{:.4} → {:.4}", sp.f32.accuracy, sp.twin.accuracy),
+                format!("{dacc:+.2}"),
+                format!("{:.4} → {:.4}", sp.f32.eodds_abs, sp.twin.eodds_abs),
+                format!("{deo:+.4}"),
+                format!(
+                    "{:.3} → {:.3}",
+                    sp.f32.group_accuracy[0], sp.twin.group_accuracy[0]
+                ),
+                format!(
+                    "{:.3} → {:.3}",
+                    sp.f32.group_accuracy[1], sp.twin.group_accuracy[1]
+                ),
+                format!("{:.2e}", sp.max_logit_diff),
                 sp.widened_max_logit_diff
                     .map(|d| format!("{d:.2e}"))
                     .unwrap_or_else(|| "—".into()),
-                100.0 * sp.changed_predictions,
-                if met { "met" } else { "MISSED" }
-            ));
+                format!("{:.2} %", 100.0 * sp.changed_predictions),
+                if met { "met" } else { "MISSED" }.to_string(),
+            ]);
         }
     }
+    s.push_str(&table.finish());
     s
 }

@@ -1,0 +1,36 @@
+//! `reproduce`: a paper's experiments on SynthDerm, one subcommand per paper (`reproduce fme`,
+//! `reproduce scp`), each writing its results directory (JSON, Markdown, SVG plots).
+
+mod fme;
+mod fme_report;
+mod scp;
+mod scp_report;
+mod scp_runs;
+mod shared;
+
+use anyhow::Result;
+
+/// `fairscreen-train reproduce`.
+#[derive(clap::Args)]
+pub struct ReproduceArgs {
+    /// The paper.
+    #[command(subcommand)]
+    paper: Paper,
+}
+
+/// Which paper to reproduce.
+#[derive(clap::Subcommand)]
+enum Paper {
+    /// Fair multi-exit networks (seed paper 000), papers.md §2.
+    Fme(fme::FmeArgs),
+    /// Sensitive channel pruning with SNNL (seed paper 001), papers.md §3.
+    Scp(scp::ScpArgs),
+}
+
+/// Runs the reproduction.
+pub fn run(a: ReproduceArgs) -> Result<()> {
+    match a.paper {
+        Paper::Fme(a) => fme::run(a),
+        Paper::Scp(a) => scp::run(a),
+    }
+}
