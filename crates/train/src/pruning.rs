@@ -1,6 +1,7 @@
 //! Sensitive channel pruning (papers.md §3): per-channel SNNL of a conv layer w.r.t. the sensitive
 //! group on the training set, pruning of the lowest-scoring channels (mask or remove mode),
-//! CE fine-tuning, and the loop that repeats while FATE on validation improves.
+//! CE fine-tuning, and the operating point a pruned model is judged by (`reproduce scp` runs the
+//! sweep and the loop that repeats while FATE on validation improves).
 //!
 //! Models are handled in their shipped form (BN folded, `HostTensor`s + config) and fine-tuned as
 //! such: like the SCP code's plain VGG-11, the fine-tuned network has no BatchNorm.

@@ -31,7 +31,7 @@ pub fn card(config: ModelConfig) -> ModelCard {
             train_images: 0,
             command: "none".into(),
         },
-        metrics: BTreeMap::from([("val/exit0/accuracy".to_string(), 0.5)]),
+        metrics: BTreeMap::from([(fairscreen_core::card_keys::exit_accuracy(0), 0.5)]),
         quantization: "f32".into(),
         tensors_sha256: String::new(),
         disclaimer: "Not a diagnosis.".into(),

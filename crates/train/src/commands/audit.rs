@@ -96,7 +96,7 @@ pub fn run(a: AuditArgs) -> Result<()> {
 /// Per-sample exit logits of `model` on every image of `bundle` on the CPU backend, with a
 /// progress bar: core's [`fairscreen_core::infer::bundle_logits`], the browser's audit, run to
 /// completion here (the CPU backend reads back at once).
-pub fn bundle_logits(model: &LoadedModel, bundle: &EvalBundle) -> Result<ExitLogits> {
+fn bundle_logits(model: &LoadedModel, bundle: &EvalBundle) -> Result<ExitLogits> {
     let pb = progress(bundle.len() as u64, "inference");
     let outcome = block_on(infer::bundle_logits(model, bundle, |done, _| {
         pb.set_position(done as u64)
