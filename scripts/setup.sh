@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what FairScreen needs and is missing; skips what is present (idempotent).
 #   scripts/setup.sh          build tools: wasm32 target, Trunk 0.21.14, wasm-bindgen-cli (= Cargo.lock), crates
-#   scripts/setup.sh --test   also Chromium + ChromeDriver (browser tests) and Mesa's Vulkan drivers
+#   scripts/setup.sh --test   also cargo-nextest, Chromium + ChromeDriver (browser tests) and Mesa's Vulkan drivers
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -17,10 +17,19 @@ if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
   rustup target add wasm32-unknown-unknown
 fi
 
+# The tools are built without link-time optimisation and with parallel codegen (Trunk's own
+# release profile asks for fat LTO and one codegen unit: minutes of single-threaded linking for a
+# program that only starts cargo and copies files). Trunk also skips its TLS stacks and update
+# check: the build is offline (Trunk.toml) and the tools come from PATH.
+fast_install() {
+  CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 \
+    CARGO_PROFILE_RELEASE_OPT_LEVEL=1 cargo install "$@"
+}
+
 TRUNK_VERSION=0.21.14
 if [ "$(trunk --version 2>/dev/null | awk '{print $2}')" != "$TRUNK_VERSION" ]; then
-  say "installing Trunk $TRUNK_VERSION (about 15 minutes on 2 cores, once)"
-  cargo install --locked "trunk@$TRUNK_VERSION"
+  say "installing Trunk $TRUNK_VERSION (a few minutes on 2 cores, once)"
+  fast_install --locked --no-default-features "trunk@$TRUNK_VERSION"
 fi
 
 # wasm-bindgen-cli must match the wasm-bindgen in Cargo.lock exactly. No --locked: one of its
@@ -28,7 +37,7 @@ fi
 WBG_VERSION=$(awk '/^name = "wasm-bindgen"$/ {getline; gsub(/[^0-9.]/, ""); print; exit}' Cargo.lock)
 if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$WBG_VERSION" ]; then
   say "installing wasm-bindgen-cli $WBG_VERSION (about 6 minutes, once)"
-  cargo install wasm-bindgen-cli --version "$WBG_VERSION" --force
+  fast_install wasm-bindgen-cli --version "$WBG_VERSION" --force
 fi
 grep -q "wasm_bindgen = \"$WBG_VERSION\"" Trunk.toml || {
   echo "Trunk.toml [tools] wasm_bindgen differs from Cargo.lock's $WBG_VERSION" >&2; exit 1; }
@@ -37,6 +46,11 @@ grep -q "wasm_bindgen = \"$WBG_VERSION\"" Trunk.toml || {
 cargo fetch --locked >/dev/null
 
 if [ "$want_test" = 1 ]; then
+  # The native tests run under cargo-nextest (every test binary at once, one process per test).
+  if ! command -v cargo-nextest >/dev/null; then
+    say "installing cargo-nextest (a few minutes, once)"
+    fast_install --locked cargo-nextest
+  fi
   missing=()
   command -v chromium >/dev/null || missing+=(chromium)
   command -v chromedriver >/dev/null || missing+=(chromium-driver)

@@ -61,6 +61,9 @@ pub struct ModelCard {
     /// How it was pruned from another model, when it was.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pruning: Option<PruningInfo>,
+    /// How it was fine-tuned from a pretrained model with a searched mask (FairTune), when it was.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fine_tuning: Option<FineTuningInfo>,
     /// The f32 model this one was quantized from, when it was.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub quantized_from: Option<String>,
@@ -72,6 +75,24 @@ pub struct ModelCard {
     pub tensors_sha256: String,
     /// Caveat shown with every prediction.
     pub disclaimer: String,
+}
+
+/// Masked fine-tuning of a pretrained model (FairTune, papers.md §4): what trained, and how the
+/// mask and the learning rate were chosen (on validation data only).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FineTuningInfo {
+    /// Name of the pretrained (source) model it was fine-tuned from.
+    pub pretrained: String,
+    /// The mask: which groups of [`crate::peft::peft_groups`] trained.
+    pub mask: crate::peft::PeftMask,
+    /// The learning rate of the fine-tuning.
+    pub lr: f64,
+    /// The validation objective the search optimised (e.g. `min_auc`).
+    pub objective: String,
+    /// The objective's value on validation for the chosen trial.
+    pub validation_value: f64,
+    /// How the mask and lr were chosen: sampler, trials, pruner, data (validation only).
+    pub selection: String,
 }
 
 /// Channel pruning applied to a base model (papers.md §3).

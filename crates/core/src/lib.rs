@@ -16,6 +16,7 @@ pub mod infer;
 pub mod kernel_dependence;
 pub mod metrics;
 pub mod model;
+pub mod peft;
 pub mod preprocess;
 pub mod prune;
 pub mod quant;
@@ -25,5 +26,7 @@ pub mod snnl;
 pub use bundle::{read_eval_bundle, write_eval_bundle, BundleError, DataCard, EvalBundle};
 pub use config::{ConvLayer, ModelConfig};
 pub use exit::{exit_policy, exit_policy_batch, ComputeCost, ExitDecision, ExitLogits};
-pub use format::{read_model, write_model, FormatError, ModelCard, ModelFile, TrainingInfo};
+pub use format::{
+    read_model, write_model, FineTuningInfo, FormatError, ModelCard, ModelFile, TrainingInfo,
+};
 pub use model::{HostTensor, MultiExitCnn};

@@ -26,6 +26,7 @@ pub fn export_model(checkpoint: &Path, name: &str, out_dir: &Path) -> Result<Ass
         default_theta: meta.default_theta,
         theta_selection: meta.theta_selection,
         pruning: None,
+        fine_tuning: None,
         quantized_from: None,
         training: meta.training,
         metrics: meta.metrics,

@@ -75,6 +75,26 @@ impl Table {
     }
 }
 
+/// Appends `line` and a newline to a report's Markdown.
+pub fn push_line(s: &mut String, line: &str) {
+    s.push_str(line);
+    s.push('\n');
+}
+
+/// A reproduction report's opening: its title (marked when a quick run made it, which is not a
+/// result) and the command that wrote it.
+pub fn report_heading(title: &str, quick: bool, command: &str) -> String {
+    let mut s = String::new();
+    let mark = if quick {
+        " (quick mode: NOT a result)"
+    } else {
+        ""
+    };
+    push_line(&mut s, &format!("# {title}{mark}\n"));
+    push_line(&mut s, &format!("- Command: `{command}`"));
+    s
+}
+
 /// A fraction as a percentage with one decimal, without the sign: `0.1234` → `12.3`.
 pub fn pct(v: f64) -> String {
     format!("{:.1}", 100.0 * v)

@@ -402,6 +402,41 @@ fn audit_of_a_predictions_csv_reproduces_vector_a() {
 
 /// `audit --model --data`: the shipped model on a small SynthDerm bundle gives the four
 /// standard groupings.
+/// The README's per-group audit figures come from `docs/results/audit/`: re-running the command
+/// named there writes the same JSON and prints the same tables.
+#[test]
+fn the_committed_audit_results_are_what_the_audit_command_writes() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let dir = temp_dir("audit-results");
+    for model in ["tiny-fair-me", "tiny-baseline"] {
+        let out = dir.join(format!("{model}.json"));
+        let text = run_ok(
+            &["audit", "--model", "{}", "--data", "{}", "--out", "{}"],
+            &[
+                &root.join(format!("www/models/{model}.safetensors")),
+                &root.join("www/eval/synthderm-test.safetensors"),
+                &out,
+            ],
+        );
+        let committed = root.join(format!("docs/results/audit/{model}"));
+        let json = |p: &Path| -> serde_json::Value {
+            serde_json::from_slice(&std::fs::read(p).unwrap()).unwrap()
+        };
+        assert_eq!(
+            json(&out),
+            json(&committed.with_extension("json")),
+            "{model}"
+        );
+        let printed = std::fs::read_to_string(committed.with_extension("txt")).unwrap();
+        let tables: String = text
+            .lines()
+            .filter(|l| !l.starts_with("wrote "))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        assert_eq!(tables, printed, "{model}");
+    }
+}
+
 #[test]
 fn audit_of_the_shipped_model_on_a_bundle() {
     let dir = temp_dir("audit-model");
@@ -918,20 +953,38 @@ fn shipped_reduced_precision_models_stay_close_to_their_f32_twins() {
             other => assert_eq!(other, "f32"),
         }
     }
+    // The f32 logits of each source model, computed once for all of its twins.
+    let mut f32_logits: std::collections::BTreeMap<String, Vec<Vec<Vec<f32>>>> =
+        std::collections::BTreeMap::new();
     for (q, bound, per_changed) in twins {
         let source = q.card.quantized_from.clone().unwrap();
         let f = load(&file_of(&source));
         assert_eq!(f.card.quantization, "f32");
-        let (mut worst, mut changed, mut total) = (0.0f32, 0usize, 0usize);
-        for start in (0..bundle.len()).step_by(120) {
-            let inputs: Vec<Vec<f32>> = (start..(start + 120).min(bundle.len()))
-                .map(|i| {
-                    fairscreen_core::preprocess::to_input(&bundle.rgb_image(i), &f.card.config)
+        let batches: Vec<Vec<Vec<f32>>> = (0..bundle.len())
+            .step_by(120)
+            .map(|start| {
+                (start..(start + 120).min(bundle.len()))
+                    .map(|i| {
+                        fairscreen_core::preprocess::to_input(&bundle.rgb_image(i), &f.card.config)
+                    })
+                    .collect()
+            })
+            .collect();
+        let reference = f32_logits.entry(source.clone()).or_insert_with(|| {
+            batches
+                .iter()
+                .flat_map(|inputs| {
+                    let a = f.logits(inputs).unwrap();
+                    (0..a.batch).map(move |i| a.sample(i))
                 })
-                .collect();
-            let (a, b) = (f.logits(&inputs).unwrap(), q.logits(&inputs).unwrap());
-            for i in 0..a.batch {
-                for (ea, eb) in a.sample(i).iter().zip(b.sample(i)) {
+                .collect()
+        });
+        let (mut worst, mut changed, mut total) = (0.0f32, 0usize, 0usize);
+        let mut next = 0;
+        for inputs in &batches {
+            let b = q.logits(inputs).unwrap();
+            for i in 0..b.batch {
+                for (ea, eb) in reference[next].iter().zip(b.sample(i)) {
                     for (x, y) in ea.iter().zip(&eb) {
                         worst = worst.max((x - y).abs());
                     }
@@ -940,8 +993,10 @@ fn shipped_reduced_precision_models_stay_close_to_their_f32_twins() {
                     changed += usize::from(arg(ea) != arg(&eb));
                     total += 1;
                 }
+                next += 1;
             }
         }
+        assert_eq!(next, bundle.len());
         println!(
             "{} ({:?} compute) vs {source}: max |Δ logit| {worst:e}, {changed} of {total} exit predictions changed",
             q.card.name,

@@ -22,6 +22,7 @@ pub fn card(config: ModelConfig) -> ModelCard {
         default_theta: 0.8,
         theta_selection: None,
         pruning: None,
+        fine_tuning: None,
         quantized_from: None,
         training: TrainingInfo {
             method: "me".into(),

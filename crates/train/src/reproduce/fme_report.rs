@@ -9,7 +9,7 @@ use fairscreen_core::exit_analysis::{OperatingPoint, ThetaPoint, THETA_GRID};
 use serde::{Deserialize, Serialize};
 
 use crate::plot::{line_chart, Series};
-use crate::report::{pct, ResultsDir, Table};
+use crate::report::{pct, push_line, report_heading, ResultsDir, Table};
 use crate::synth_data::TEST_SEED;
 
 /// Sizes and schedule of one run.
@@ -201,27 +201,14 @@ pub fn write_results(dir: &Path, r: &FmeResults) -> Result<()> {
 }
 
 /// Appends `l` and a newline.
-fn push(s: &mut String, l: &str) {
-    s.push_str(l);
-    s.push('\n');
-}
-
 /// The report: main table in the paper's layout, per-exit table, θ sweeps, provenance.
 fn markdown(r: &FmeResults) -> String {
-    let mut s = String::new();
-    push(
-        &mut s,
-        &format!(
-            "# Fair multi-exit reproduction on SynthDerm{}\n",
-            if r.quick {
-                " (quick mode: NOT a result)"
-            } else {
-                ""
-            }
-        ),
+    let mut s = report_heading(
+        "Fair multi-exit reproduction on SynthDerm",
+        r.quick,
+        &r.command,
     );
-    push(&mut s, &format!("- Command: `{}`", r.command));
-    push(
+    push_line(
         &mut s,
         &format!(
             "- Data: {} training / {} validation images (SynthDerm training distribution, seeds {} and {}), {} test images \
@@ -234,7 +221,7 @@ fn markdown(r: &FmeResults) -> String {
             r.sensitive
         ),
     );
-    push(
+    push_line(
         &mut s,
         &format!(
             "- Training: {} epochs, batch {}, lr {} (×0.1 every {} epochs); {}",
@@ -245,7 +232,7 @@ fn markdown(r: &FmeResults) -> String {
             r.settings.recipe
         ),
     );
-    push(
+    push_line(
         &mut s,
         &format!(
             "- Machine: {}; backend: {}; wall time {:.1} min; finished {}",
@@ -255,15 +242,15 @@ fn markdown(r: &FmeResults) -> String {
             r.finished
         ),
     );
-    push(&mut s, &format!("- θ rule: {}.", r.theta_rule));
-    push(
+    push_line(&mut s, &format!("- θ rule: {}.", r.theta_rule));
+    push_line(
         &mut s,
         &format!(
             "- Shipped fair model: `{}`, chosen as {}.\n",
             r.selected, r.selection_rule
         ),
     );
-    push(
+    push_line(
         &mut s,
         "## Main table (test split, used once)\n\nMulti-exit methods: the early-exit policy at the θ chosen on validation. \
          Other methods: the final head (their internal exits are probes). Metrics in %, EOpp/EOdd are the FME code's `_abs` \
@@ -271,22 +258,22 @@ fn markdown(r: &FmeResults) -> String {
          full network MACs.\n",
     );
     s.push_str(&main_table(r));
-    push(
+    push_line(
         &mut s,
         "\n## Every exit alone (test)\n\nSNNL: soft nearest neighbour loss of the exit's pooled features w.r.t. the skin group \
          (reference form, T = 1, cosine, batches of 128; higher = the features carry less group information); SCP-code form \
          (self term included) in brackets.\n",
     );
     s.push_str(&exit_table(r));
-    push(
+    push_line(
         &mut s,
         "\n## θ sweep (validation)\n\nEligible: accuracy within the rule's tolerance of the final exit alone; score: FATE-style \
          score against the final exit alone. ✔ marks the chosen θ.\n",
     );
     s.push_str(&sweep_table(r));
-    push(&mut s, "\n## Training\n");
+    push_line(&mut s, "\n## Training\n");
     s.push_str(&training_table(r));
-    push(
+    push_line(
         &mut s,
         "\n![accuracy per exit](per_exit_accuracy.svg) ![EOdd per exit](per_exit_eodd.svg)\n\
          ![worst group per exit](per_exit_worst_group.svg) ![SNNL per exit](per_exit_snnl.svg)\n\

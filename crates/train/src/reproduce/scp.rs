@@ -314,6 +314,7 @@ fn ship(
         card.config = model.config.clone();
         card.metrics = metrics;
         card.training.command = format!("{} (pruned from {})", invocation(), b.name);
+        card.theta_selection = Some(inherited_theta_note(b));
         card.pruning = Some(PruningInfo {
             base: b.name.clone(),
             layer: settings.layer.clone(),
@@ -401,6 +402,27 @@ fn ship(
         }
     }
     Ok(names)
+}
+
+/// Why a pruned model's θ is its base's, for its card (`theta_selection`).
+fn inherited_theta_note(b: &Base) -> String {
+    let why = if b.multi_exit {
+        "the SCP reproduction judges every pruned level (sweep, FATE loop, shipped levels) by the early-exit \
+         policy at the unpruned model's θ, so that a change in accuracy or fairness is the pruning's and not the \
+         threshold's, and FATE compares like with like"
+    } else {
+        "the SCP reproduction judges this model by its final head, as its unpruned model (not trained for early \
+         exit), so θ plays no part in how it was chosen"
+    };
+    let base_note = b
+        .card
+        .theta_selection
+        .as_deref()
+        .unwrap_or("set by hand, not selected");
+    format!(
+        "θ = {} inherited from {}, not re-selected after pruning: {why}. {}'s θ: {base_note}",
+        b.card.default_theta, b.name, b.name
+    )
 }
 
 /// A pruned model's card metrics: its validation point (`val/point/…`, the policy at θ or the

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::plot::{line_chart, Series};
 use crate::pruning::{FineTune, ModelSize, PruneMode};
-use crate::report::{pct, ResultsDir, Table};
+use crate::report::{pct, push_line, report_heading, ResultsDir, Table};
 use crate::synth_data::TEST_SEED;
 
 /// Sizes and schedule of one run.
@@ -222,28 +222,15 @@ fn point_cells(p: &OperatingPoint) -> [String; 6] {
 }
 
 /// Appends `l` and a newline.
-fn push(s: &mut String, l: &str) {
-    s.push_str(l);
-    s.push('\n');
-}
-
 /// The report.
 fn markdown(r: &ScpResults) -> String {
-    let mut s = String::new();
-    let st = &r.settings;
-    push(
-        &mut s,
-        &format!(
-            "# Sensitive channel pruning (SCP) reproduction on SynthDerm{}\n",
-            if r.quick {
-                " (quick mode: NOT a result)"
-            } else {
-                ""
-            }
-        ),
+    let mut s = report_heading(
+        "Sensitive channel pruning (SCP) reproduction on SynthDerm",
+        r.quick,
+        &r.command,
     );
-    push(&mut s, &format!("- Command: `{}`", r.command));
-    push(
+    let st = &r.settings;
+    push_line(
         &mut s,
         &format!(
             "- Data: {} training images (scoring and fine-tuning) and {} validation images (SynthDerm training distribution, seeds {} and {}), \
@@ -251,7 +238,7 @@ fn markdown(r: &ScpResults) -> String {
             st.train_images, st.val_images, st.seed, st.seed + 1, st.test_images, r.sensitive
         ),
     );
-    push(
+    push_line(
         &mut s,
         &format!(
             "- Layer `{}`, {} mode; scores: {}",
@@ -263,7 +250,7 @@ fn markdown(r: &ScpResults) -> String {
             st.score
         ),
     );
-    push(
+    push_line(
         &mut s,
         &format!(
             "- Fine-tuning after every pruning step: {} epochs, lr {} (constant), batch {}, SGD (Nesterov momentum 0.9, weight decay \
@@ -272,13 +259,13 @@ fn markdown(r: &ScpResults) -> String {
             st.fine_tune.epochs, st.fine_tune.lr, st.fine_tune.batch_size
         ),
     );
-    push(&mut s, &format!("- Loop: {}.", r.stopping_rule));
-    push(
+    push_line(&mut s, &format!("- Loop: {}.", r.stopping_rule));
+    push_line(
         &mut s,
         "- Judged by: the early-exit policy at the model's own θ (multi-exit models) or the final head; FATE = ΔF1/F1 − ΔEOdd/EOdd \
          against the unpruned model (λ = 1, papers.md §3.5)",
     );
-    push(
+    push_line(
         &mut s,
         &format!(
             "- Machine: {}; backend: {}; wall time {:.1} min; finished {}",
@@ -289,7 +276,7 @@ fn markdown(r: &ScpResults) -> String {
         ),
     );
     if !r.shipped.is_empty() {
-        push(
+        push_line(
             &mut s,
             &format!(
                 "- Shipped: {}",
@@ -301,14 +288,14 @@ fn markdown(r: &ScpResults) -> String {
             ),
         );
     }
-    push(&mut s, "");
-    push(
+    push_line(&mut s, "");
+    push_line(
         &mut s,
         "## The loop's models (test split, used once), in %\n",
     );
     s.push_str(&loop_models_table(r));
     for b in &r.bases {
-        push(
+        push_line(
             &mut s,
             &format!(
                 "\n## {} ({}{})\n",
@@ -321,9 +308,9 @@ fn markdown(r: &ScpResults) -> String {
                 }
             ),
         );
-        push(&mut s, "### The loop (validation)\n");
+        push_line(&mut s, "### The loop (validation)\n");
         s.push_str(&loop_table(b));
-        push(
+        push_line(
             &mut s,
             "\n### One-shot sweep (validation FATE; test metrics in %)\n",
         );
@@ -336,7 +323,7 @@ fn markdown(r: &ScpResults) -> String {
                 .collect::<Vec<_>>()
                 .join(", ")
         };
-        push(
+        push_line(
             &mut s,
             &format!(
                 "\nSNNL of the unpruned model's channels (training set): lowest {}; highest {}; mean {:.4}.",
@@ -346,7 +333,7 @@ fn markdown(r: &ScpResults) -> String {
             ),
         );
     }
-    push(
+    push_line(
         &mut s,
         "\n![F1](sweep_f1.svg) ![EOdd](sweep_eodd.svg)\n![FATE](sweep_fate.svg) ![parameters](sweep_parameters.svg)",
     );

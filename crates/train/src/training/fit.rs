@@ -17,6 +17,7 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use super::options::{Augment, Backend, Dataset, EpochLosses, Method, TrainOptions};
+use super::peft::{freeze_masked, trained_exits};
 
 /// Serialises seeding + initialisation across threads (see [`train_model`]).
 static INIT_LOCK: std::sync::Mutex<()> = std::sync::Mutex::new(());
@@ -108,6 +109,15 @@ fn teacher_features(
         .collect()
 }
 
+/// What the epoch observer of [`train_model_observed`] tells the loop.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EpochControl {
+    /// Train the next epoch.
+    Continue,
+    /// Stop here (e.g. a pruned search trial) and return the model as it is.
+    Stop,
+}
+
 /// Trains `config`'s network from scratch with `opts.method`; `teacher` is required by the MFD
 /// methods. Returns the trained (BN, non-autodiff) model and the per-epoch losses of every exit.
 pub fn train_model(
@@ -116,8 +126,25 @@ pub fn train_model(
     opts: &TrainOptions,
     teacher: Option<&MultiExitCnn>,
 ) -> Result<(MultiExitCnn, EpochLosses)> {
+    train_model_observed(config, data, opts, teacher, &mut |_, _| {
+        Ok(EpochControl::Continue)
+    })
+}
+
+/// [`train_model`], handing the model (BN, non-autodiff, on the training backend) to `on_epoch`
+/// after each epoch (1-based), which may stop the run early.
+pub fn train_model_observed(
+    config: &ModelConfig,
+    data: &Dataset,
+    opts: &TrainOptions,
+    teacher: Option<&MultiExitCnn>,
+    on_epoch: &mut dyn FnMut(usize, &MultiExitCnn) -> Result<EpochControl>,
+) -> Result<(MultiExitCnn, EpochLosses)> {
     if opts.method.needs_teacher() && teacher.is_none() {
         bail!("{:?} needs a teacher model (--teacher)", opts.method);
+    }
+    if let Some(mask) = &opts.peft {
+        fairscreen_core::peft::PeftMask::new(config, mask.bits.clone())?;
     }
     if opts.exit_weights.len() != config.num_exits() {
         bail!(
@@ -140,6 +167,9 @@ pub fn train_model(
         model.visit(&mut TouchParams);
         model
     };
+    if let Some(mask) = &opts.peft {
+        model = freeze_masked(model, config, mask);
+    }
     let mut optim = SgdConfig::new()
         .with_momentum(Some(
             MomentumConfig::new()
@@ -160,8 +190,11 @@ pub fn train_model(
         .map_or(1, |m| m + 1)
         .max(2);
     let exits = config.num_exits();
-    let probes = !opts.method.all_exits() && opts.probe_exits;
-    let trained: Vec<usize> = if opts.method.all_exits() || probes {
+    // A fine-tuning mask decides which exits train; probes do not apply.
+    let probes = opts.peft.is_none() && !opts.method.all_exits() && opts.probe_exits;
+    let trained: Vec<usize> = if let Some(mask) = &opts.peft {
+        trained_exits(config, mask)
+    } else if opts.method.all_exits() || probes {
         (0..exits).collect()
     } else {
         vec![exits - 1]
@@ -290,6 +323,9 @@ pub fn train_model(
             bar.println(line);
         }
         history.push(per_exit);
+        if on_epoch(epoch + 1, &model.clone().valid())? == EpochControl::Stop {
+            break;
+        }
     }
     bar.finish_and_clear();
     let model = model.valid();

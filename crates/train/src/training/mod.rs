@@ -4,6 +4,7 @@
 mod checkpoint;
 mod fit;
 mod options;
+mod peft;
 mod predict;
 
 pub use checkpoint::{load_checkpoint, save_checkpoint, CheckpointMeta};

@@ -2,6 +2,7 @@
 //! paper's methods, papers.md §2.2), the backend, the augmentation and the hyper-parameters.
 
 use burn::prelude::Device;
+use fairscreen_core::peft::PeftMask;
 use fairscreen_core::{ConvLayer, MultiExitCnn};
 
 use anyhow::{bail, Result};
@@ -115,6 +116,9 @@ pub struct TrainOptions {
     /// Output filters held at zero throughout (mask-mode pruning, as the SCP code's
     /// `custom_from_mask`): re-zeroed after every step, biases left free.
     pub masks: Vec<(ConvLayer, Vec<usize>)>,
+    /// Masked fine-tuning (FairTune): only the groups this mask trains (and the final head) are
+    /// updated, and only their exits' losses count.
+    pub peft: Option<PeftMask>,
 }
 
 /// The backend that trains.
@@ -176,6 +180,7 @@ impl TrainOptions {
             backend: Backend::Cpu,
             init: None,
             masks: Vec::new(),
+            peft: None,
         }
     }
 }
