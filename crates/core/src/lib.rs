@@ -21,6 +21,7 @@ pub mod preprocess;
 pub mod prune;
 pub mod quant;
 mod safetensors;
+pub mod search;
 pub mod snnl;
 
 pub use bundle::{read_eval_bundle, write_eval_bundle, BundleError, DataCard, EvalBundle};

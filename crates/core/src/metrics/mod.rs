@@ -18,6 +18,7 @@ mod fate;
 mod fme;
 mod group;
 mod grouping;
+mod objective;
 mod report;
 
 pub use auc::{auc, binary_auc};
@@ -29,4 +30,5 @@ pub use fate::{fate, FateBaseline};
 pub use fme::{fme_metrics, FmeMetrics};
 pub use group::GroupMetrics;
 pub use grouping::{standard_groupings, Grouping};
+pub use objective::{FairnessObjective, ObjectiveError};
 pub use report::{FairnessReport, Interval, Predictions, ReportOptions};
