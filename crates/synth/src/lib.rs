@@ -141,6 +141,18 @@ pub struct SynthConfig {
     pub vignette_prob: f64,
     /// Bias mechanisms.
     pub knobs: BiasKnobs,
+    /// Per-channel gain of the clinic's lamp on the rendered sRGB colour, before the sensor noise
+    /// (R, G, B); `[1, 1, 1]` (the default, left out of the JSON) changes nothing.
+    #[serde(default = "neutral_illumination", skip_serializing_if = "is_neutral")]
+    pub illumination: [f64; 3],
+}
+
+fn neutral_illumination() -> [f64; 3] {
+    [1.0; 3]
+}
+
+fn is_neutral(gain: &[f64; 3]) -> bool {
+    *gain == [1.0; 3]
 }
 
 impl SynthConfig {
@@ -153,7 +165,21 @@ impl SynthConfig {
             hair_probs: [0.15, 0.5],
             vignette_prob: 0.35,
             knobs: BiasKnobs::default(),
+            illumination: neutral_illumination(),
         }
+    }
+
+    /// FairTune's source "clinic" (the stand-in for ImageNet pretraining): a large archive from
+    /// another clinic — a warm, bright lamp (gains 1.10 / 1.00 / 0.84), the dermoscope's field stop
+    /// on most images (0.9), mostly benign lesions (0.60 / 0.15 / 0.25) and mostly light skin
+    /// (I–III 0.9), the same lesion physics and spurious cues as the training distribution.
+    pub fn source() -> Self {
+        let mut c = Self::train();
+        c.class_probs = [0.60, 0.15, 0.25];
+        c.vignette_prob = 0.9;
+        c.knobs.light_share = 0.9;
+        c.illumination = [1.10, 1.00, 0.84];
+        c
     }
 
     /// Test distribution: the same imaging mechanisms, but balanced skin types, balanced classes
@@ -188,6 +214,16 @@ impl SynthConfig {
             if !(0.0..=1.0).contains(&v) {
                 return Err(format!("{name} = {v} is not in [0, 1]"));
             }
+        }
+        if self
+            .illumination
+            .iter()
+            .any(|g| !g.is_finite() || !(0.25..=4.0).contains(g))
+        {
+            return Err(format!(
+                "illumination {:?} has a gain outside 0.25–4",
+                self.illumination
+            ));
         }
         self.knobs.validate()
     }
@@ -387,6 +423,7 @@ fn draw_age(r: &mut ChaCha8Rng, class: u8) -> u8 {
 /// Returns the image and the lesion coverage (0–255 per pixel, row-major).
 fn paint(
     side: u32,
+    illumination: [f64; 3],
     skin: &Skin,
     lesion: &Lesion,
     cues: &Cues,
@@ -408,7 +445,9 @@ fn paint(
             cues.apply_artefact(&mut lab, u, v, px);
             cues.apply_hair(&mut lab, u, v, px);
             skin.apply_field_stop(&mut lab, u, v);
-            img.put_pixel(x, y, noisy_pixel(r, lab_to_srgb(lab)));
+            let rgb = lab_to_srgb(lab);
+            let lit = [0, 1, 2].map(|c| rgb[c] * illumination[c] as f32);
+            img.put_pixel(x, y, noisy_pixel(r, lit));
         }
     }
     (img, mask)
@@ -425,7 +464,7 @@ fn render(config: &SynthConfig, seed: u64, index: u64, spec: SampleSpec) -> (Syn
     let skin = Skin::draw(r, t, config.vignette_prob);
     let lesion = Lesion::draw(r, class, contrast_factor(knobs.contrast_drop, t));
     let cues = Cues::draw(r, config, class, t, spec.sex, &lesion);
-    let (image, mask) = paint(config.side, &skin, &lesion, &cues, r);
+    let (image, mask) = paint(config.side, config.illumination, &skin, &lesion, &cues, r);
     let meta = SynthMeta {
         seed,
         index,

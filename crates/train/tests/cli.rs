@@ -760,6 +760,89 @@ fn reproduce_fme_quick_writes_every_result_file() {
 /// sweep and loop rows, and shipped pruned models that are smaller by exactly their channels and
 /// describe their pruning in the card; a mask-mode run on an inner layer is refused.
 #[test]
+fn reproduce_fairtune_quick_writes_every_result_file_and_ships_a_masked_model() {
+    let dir = temp_dir("fairtune");
+    let (out, models) = (dir.join("results"), dir.join("models"));
+    let text = run_ok(
+        &[
+            "reproduce",
+            "fairtune",
+            "--quick",
+            "--ship-dir",
+            "{}",
+            "--out",
+            "{}",
+        ],
+        &[&models, &out],
+    );
+    assert!(text.contains("reproduce fairtune finished"), "{text}");
+    for f in ["results.json", "results.md", "search.svg", "masks.svg"] {
+        let bytes = std::fs::read(out.join(f)).unwrap_or_else(|e| panic!("{f}: {e}"));
+        assert!(bytes.len() > 200, "{f} is nearly empty");
+    }
+    let r: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(out.join("results.json")).unwrap()).unwrap();
+    assert_eq!(r["quick"], true);
+    let searches = r["searches"].as_array().unwrap();
+    let samplers: Vec<&str> = searches
+        .iter()
+        .map(|s| s["sampler"].as_str().unwrap())
+        .collect();
+    assert_eq!(samplers, ["tpe", "random"]);
+    for s in searches {
+        let trials = s["trials"].as_array().unwrap();
+        assert_eq!(trials.len(), 3);
+        for t in trials {
+            // 8 conv units × (norm, conv) + 3 exit heads.
+            assert_eq!(t["mask"].as_str().unwrap().len(), 19);
+            let lr = t["lr"].as_f64().unwrap();
+            assert!((1e-3..=0.1).contains(&lr), "{lr}");
+        }
+    }
+    let configs: Vec<&str> = r["stage2"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["config"].as_str().unwrap())
+        .collect();
+    for c in [
+        "fairtune-tpe",
+        "random-search",
+        "full-fine-tuning",
+        "linear-readout",
+        "from-scratch",
+    ] {
+        assert!(configs.contains(&c), "{c} missing from {configs:?}");
+    }
+    // The shipped model validates like any other and its card records the mask and how it was
+    // chosen (on validation).
+    let file = models.join("tiny-fairtune.safetensors");
+    let model =
+        fairscreen_core::read_model(&std::fs::read(&file).unwrap()).expect("a valid model file");
+    let ft = model.card.fine_tuning.expect("a fine-tuning record");
+    let best = &searches[0]["trials"][searches[0]["best"].as_u64().unwrap() as usize];
+    let bits: String = ft
+        .mask
+        .bits
+        .iter()
+        .map(|b| if *b { '1' } else { '0' })
+        .collect();
+    assert_eq!(bits, best["mask"].as_str().unwrap());
+    assert_eq!(ft.lr, best["lr"].as_f64().unwrap());
+    assert_eq!(ft.objective, "min_auc");
+    assert!(
+        ft.selection.contains("validation images"),
+        "{}",
+        ft.selection
+    );
+    assert!(model
+        .card
+        .theta_selection
+        .unwrap()
+        .contains("validation images"),);
+}
+
+#[test]
 fn reproduce_scp_quick_prunes_the_shipped_models() {
     let dir = temp_dir("scp");
     // Only the unpruned models.

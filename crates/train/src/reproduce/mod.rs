@@ -1,6 +1,10 @@
 //! `reproduce`: a paper's experiments on SynthDerm, one subcommand per paper (`reproduce fme`,
-//! `reproduce scp`), each writing its results directory (JSON, Markdown, SVG plots).
+//! `reproduce scp`, `reproduce fairtune`), each writing its results directory (JSON, Markdown, SVG plots).
 
+mod fairtune;
+mod fairtune_report;
+mod fairtune_search;
+mod fairtune_stage2;
 mod fme;
 mod fme_report;
 mod scp;
@@ -25,6 +29,9 @@ enum Paper {
     Fme(fme::FmeArgs),
     /// Sensitive channel pruning with SNNL (seed paper 001), papers.md §3.
     Scp(scp::ScpArgs),
+    /// FairTune: searched fine-tuning masks scored by validation fairness (seed paper 002),
+    /// papers.md §4.
+    Fairtune(fairtune::FairtuneArgs),
 }
 
 /// Runs the reproduction.
@@ -32,5 +39,6 @@ pub fn run(a: ReproduceArgs) -> Result<()> {
     match a.paper {
         Paper::Fme(a) => fme::run(a),
         Paper::Scp(a) => scp::run(a),
+        Paper::Fairtune(a) => fairtune::run(a),
     }
 }

@@ -8,6 +8,6 @@ mod peft;
 mod predict;
 
 pub use checkpoint::{load_checkpoint, save_checkpoint, CheckpointMeta};
-pub use fit::train_model;
+pub use fit::{train_model, train_model_observed, EpochControl};
 pub use options::{Augment, Backend, Dataset, EpochLosses, Method, TrainOptions};
 pub use predict::{evaluate, predict, predict_with_features};
