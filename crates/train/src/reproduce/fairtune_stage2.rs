@@ -21,6 +21,7 @@ use super::fairtune_search::{
     fine_tune_options, objective_value, softmax, Schedule, SearchOutcome,
 };
 use super::scp_runs::{in_parallel, Task};
+use super::shared::theta_selection_note;
 use crate::artifacts::{update_index, write_model_asset, DISCLAIMER};
 use crate::provenance::invocation;
 use crate::synth_data::class_names;
@@ -208,12 +209,11 @@ pub fn ship(
         config: config.clone(),
         sensitive_attributes: vec!["skin".into()],
         default_theta: theta,
-        theta_selection: Some(format!(
-            "θ = {theta} chosen {} over {:?}, on {} validation images (seed {})",
-            rule.describe(),
-            THETA_GRID,
+        theta_selection: Some(theta_selection_note(
+            theta,
+            &rule,
             settings.val_images,
-            settings.seed + 1
+            settings.seed + 1,
         )),
         training: TrainingInfo {
             method: format!(

@@ -16,7 +16,7 @@ use fairscreen_core::snnl::{batched_snnl, SnnlForm};
 use fairscreen_core::{ModelConfig, MultiExitCnn};
 
 use super::fme_report::{write_results, FmeResults, MethodResult, RunSettings};
-use super::shared::{rerender, SharedArgs, Splits};
+use super::shared::{rerender, theta_selection_note, SharedArgs, Splits};
 use crate::artifacts::{export_model, write_index};
 use crate::provenance::{invocation, machine, utc_now};
 use crate::synth_data::class_names;
@@ -253,12 +253,11 @@ pub fn run(a: FmeArgs) -> Result<()> {
                 command: format!("{} (method {name})", invocation()),
             },
             default_theta: theta,
-            theta_selection: Some(format!(
-                "θ = {theta} chosen {} over {:?}, on {} validation images (seed {})",
-                rule.describe(),
-                THETA_GRID,
+            theta_selection: Some(theta_selection_note(
+                theta,
+                &rule,
                 settings.val_images,
-                seed + 1
+                seed + 1,
             )),
             sensitive_attributes: vec!["skin".into()],
             metrics,

@@ -4,6 +4,7 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
+use fairscreen_core::exit_analysis::{ThetaRule, THETA_GRID};
 use fairscreen_synth::SynthConfig;
 use serde::de::DeserializeOwned;
 
@@ -84,4 +85,19 @@ impl Splits {
             test: generate(&SynthConfig::test(), TEST_SEED, test, "test data"),
         }
     }
+}
+
+/// A card's `theta_selection`: θ, the rule and the grid it was chosen by, and the validation
+/// images it was chosen on.
+pub fn theta_selection_note(
+    theta: f32,
+    rule: &ThetaRule,
+    val_images: usize,
+    val_seed: u64,
+) -> String {
+    format!(
+        "θ = {theta} chosen {} over {:?}, on {val_images} validation images (seed {val_seed})",
+        rule.describe(),
+        THETA_GRID,
+    )
 }
