@@ -295,6 +295,7 @@ fn webgpu_upload_matches_native_cpu() {
         "error cleared after a good upload"
     );
     assert_eq!(runs(&s), n + 1);
+    screenshot_view(&s, "result", "upload.png", "screenshot-upload.png");
 }
 
 #[test]
@@ -565,8 +566,7 @@ fn the_evaluation_subset_loads_and_its_data_card_matches_the_bundle() {
     assert!(s
         .text("#data-card")
         .contains("not how it would treat real patients"));
-    s.script("document.getElementById('data-card').scrollIntoView();");
-    s.screenshot(&repo().join("target/e2e/data-card.png"));
+    screenshot_view(&s, "data-card", "data-card.png", "screenshot-data-card.png");
 }
 
 #[test]
@@ -763,8 +763,7 @@ fn the_dashboard_report_equals_the_native_report() {
             .contains("Fitzpatrick VI")
             .then_some(())
     });
-    s.script("document.getElementById('dashboard').scrollIntoView();");
-    s.screenshot(&repo().join("target/e2e/dashboard.png"));
+    screenshot_view(&s, "dashboard", "dashboard.png", "screenshot-dashboard.png");
 }
 
 /// Chooses `name` in the model picker and waits until the page has loaded it (or refused it
@@ -785,6 +784,47 @@ fn choose_model(s: &Session, name: &str) {
             ((loaded || refused) && idle && st != "loading" && st != "running").then_some(())
         },
     );
+}
+
+/// The card's mask picture of a FairTune model: per stage, each unit's BN and conv, then the
+/// stage's exit head (the last stage: the final head, always trained), marked as the card's
+/// mask says; absent for every other model.
+fn check_mask_picture(s: &Session, model: &LoadedModel) {
+    let shown = s.script(
+        "return Array.from(document.querySelectorAll('#card-mask td[data-trains]')).map(c => c.dataset.trains === 'true');",
+    );
+    let Some(ft) = &model.card.fine_tuning else {
+        assert_eq!(
+            shown,
+            serde_json::json!([]),
+            "{}: no mask picture",
+            model.card.name
+        );
+        return;
+    };
+    use fairscreen_core::peft::PeftGroup;
+    let c = &model.card.config;
+    let mut expected = Vec::new();
+    for stage in 0..c.widths.len() {
+        for unit in 0..c.convs_per_stage {
+            expected.push(ft.mask.trains(c, PeftGroup::Norm { stage, unit }));
+            expected.push(ft.mask.trains(c, PeftGroup::Conv { stage, unit }));
+        }
+        match c.exit_stages.iter().position(|s| *s == stage) {
+            Some(exit) => expected.push(ft.mask.trains(c, PeftGroup::Exit { exit })),
+            None if stage + 1 == c.widths.len() => expected.push(true),
+            None => {}
+        }
+    }
+    assert_eq!(
+        shown,
+        serde_json::json!(expected),
+        "{}: mask picture",
+        model.card.name
+    );
+    assert!(s
+        .text("#card-fine-tuning")
+        .contains(&format!("validation {}", ft.objective)));
 }
 
 /// The picker's value (the selected option).
@@ -974,6 +1014,13 @@ fn the_model_picker_switches_models_and_reclassifies_the_last_photo() {
         "www/models/index.json lists {} model(s); the picker tests need two or more",
         index.assets.len()
     );
+    assert!(
+        index
+            .assets
+            .iter()
+            .any(|e| load_model(e).card.fine_tuning.is_some()),
+        "the index ships a FairTune model (reproduce fairtune --ship-dir www/models)"
+    );
     let (s, _server) = open_app(true);
     assert_eq!(
         s.attr("#backend", "data-backend").as_deref(),
@@ -1039,6 +1086,15 @@ fn the_model_picker_switches_models_and_reclassifies_the_last_photo() {
             entry.name
         );
         assert_eq!(s.attr("#card", "data-name").unwrap(), model.card.name);
+        check_mask_picture(&s, &model);
+        if model.card.fine_tuning.is_some() && model.card.quantization == "f32" {
+            screenshot_view(
+                &s,
+                "card",
+                "fairtune-card.png",
+                "screenshot-fairtune-card.png",
+            );
+        }
         assert_eq!(picker_value(&s), entry.name);
         assert_eq!(
             s.attr("#backend", "data-backend").as_deref(),
@@ -1396,6 +1452,27 @@ fn the_comparison_table_has_a_row_per_audited_model() {
     screenshot_page(&s, "#comparison", "exits.png", "screenshot-exits.png");
 }
 
+/// Saves the window as target/e2e/`name`, and as docs/`docs_name` when FAIRSCREEN_SCREENSHOTS=1
+/// (the README's screenshots).
+fn save_screenshot(s: &Session, name: &str, docs_name: &str) {
+    let path = repo().join("target/e2e").join(name);
+    s.screenshot(&path);
+    if std::env::var("FAIRSCREEN_SCREENSHOTS").is_ok_and(|v| v == "1") {
+        std::fs::copy(&path, repo().join("docs").join(docs_name)).unwrap();
+        println!("saved docs/{docs_name}");
+    }
+}
+
+/// Scrolls `#id` into view and saves the window as target/e2e/`name`, and as docs/`docs_name`
+/// when FAIRSCREEN_SCREENSHOTS=1 (the README's screenshots).
+fn screenshot_view(s: &Session, id: &str, name: &str, docs_name: &str) {
+    s.script(&format!(
+        "document.getElementById('{id}').scrollIntoView();"
+    ));
+    std::thread::sleep(Duration::from_millis(300));
+    save_screenshot(s, name, docs_name);
+}
+
 /// Saves the page from the top down to the bottom of `last` as target/e2e/`name`, and as
 /// docs/`docs_name` when FAIRSCREEN_SCREENSHOTS=1.
 fn screenshot_page(s: &Session, last: &str, name: &str, docs_name: &str) {
@@ -1407,12 +1484,7 @@ fn screenshot_page(s: &Session, last: &str, name: &str, docs_name: &str) {
     s.set_window_size(1280, (bottom + chrome) as u32);
     s.script("window.scrollTo(0, 0);");
     std::thread::sleep(Duration::from_millis(500));
-    let path = repo().join("target/e2e").join(name);
-    s.screenshot(&path);
-    if std::env::var("FAIRSCREEN_SCREENSHOTS").is_ok_and(|v| v == "1") {
-        std::fs::copy(&path, repo().join("docs").join(docs_name)).unwrap();
-        println!("saved docs/{docs_name}");
-    }
+    save_screenshot(s, name, docs_name);
 }
 
 /// The pruning slider lists the default model's shipped pruning levels (the unpruned model and
@@ -1497,8 +1569,7 @@ fn the_pruning_slider_loads_each_shipped_level() {
         println!("pruning level {name}: max |Δlogit| vs native CPU = {d:e}");
         assert!(d <= 1e-4, "{name}: {d}");
     }
-    s.script("document.getElementById('pruning').scrollIntoView();");
-    s.screenshot(&repo().join("target/e2e/pruning.png"));
+    screenshot_view(&s, "pruning", "pruning.png", "screenshot-pruning.png");
 }
 
 /// Benchmark (not a test: `cargo test --release -p fairscreen --test e2e -- --ignored

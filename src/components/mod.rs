@@ -14,6 +14,7 @@ mod group_heatmaps;
 mod heatmap;
 mod model_card;
 mod model_picker;
+mod peft_mask;
 mod pruning;
 mod result;
 mod status;

@@ -8,6 +8,7 @@ use leptos::prelude::*;
 use fairscreen_core::exit::exit_name;
 
 use super::format::{megabytes, mmac, saved_text, thousands};
+use super::peft_mask::{fine_tuning_summary, PeftMaskPicture};
 use crate::state::derived::exit_chart;
 use crate::state::AppState;
 
@@ -92,6 +93,16 @@ fn card_body(
             <dd id="card-pruning">{pruning(p)}</dd>
         }
     });
+    let fine_tuned = c.fine_tuning.clone().map(|f| {
+        let summary = fine_tuning_summary(&f, &c.config);
+        view! {
+            <dt>"Fine-tuned (FairTune)"</dt>
+            <dd id="card-fine-tuning">
+                {summary}
+                <PeftMaskPicture fine_tuning=f config=c.config.clone() />
+            </dd>
+        }
+    });
     let theta = format!("{:.3}", c.default_theta);
     let theta_how = c.theta_selection.clone().map(|t| format!(" — {t}"));
     view! {
@@ -110,6 +121,7 @@ fn card_body(
             <dt>"Compute"</dt>
             <dd id="card-compute">{compute} ". " {move || policy.get()}</dd>
             {pruned}
+            {fine_tuned}
             <dt>"Default θ"</dt>
             <dd id="card-theta">{theta} {theta_how}</dd>
             <dt>"Classes"</dt>

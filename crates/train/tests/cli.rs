@@ -410,14 +410,21 @@ fn the_committed_audit_results_are_what_the_audit_command_writes() {
     let dir = temp_dir("audit-results");
     for model in ["tiny-fair-me", "tiny-baseline"] {
         let out = dir.join(format!("{model}.json"));
-        let text = run_ok(
-            &["audit", "--model", "{}", "--data", "{}", "--out", "{}"],
-            &[
-                &root.join(format!("www/models/{model}.safetensors")),
-                &root.join("www/eval/synthderm-test.safetensors"),
-                &out,
-            ],
+        // From the repository root, with the paths the README names.
+        let run = bin()
+            .current_dir(&root)
+            .args(["audit", "--model"])
+            .arg(format!("www/models/{model}.safetensors"))
+            .args(["--data", "www/eval/synthderm-test.safetensors", "--out"])
+            .arg(&out)
+            .output()
+            .unwrap();
+        assert!(
+            run.status.success(),
+            "{}",
+            String::from_utf8_lossy(&run.stderr)
         );
+        let text = String::from_utf8_lossy(&run.stdout).into_owned();
         let committed = root.join(format!("docs/results/audit/{model}"));
         let json = |p: &Path| -> serde_json::Value {
             serde_json::from_slice(&std::fs::read(p).unwrap()).unwrap()

@@ -8,6 +8,7 @@ use std::path::Path;
 use anyhow::Result;
 use fairscreen_core::metrics::FairnessReport;
 use fairscreen_core::peft::peft_groups;
+use fairscreen_core::search::TpeOptions;
 use fairscreen_core::ModelConfig;
 use serde::{Deserialize, Serialize};
 
@@ -337,6 +338,20 @@ fn findings(r: &FairtuneResults) -> Vec<String> {
                 )
             }
         ));
+    }
+    if let Some(tpe) = r.searches.iter().find(|s| s.sampler == "tpe") {
+        let startup = TpeOptions::default().n_startup_trials;
+        let best = tpe.best_trial().number;
+        out.push(if best < startup {
+            format!(
+                "TPE's best trial was number {best}, one of its {startup} random start-up trials: its model-based \
+                 trials ({} of {}) found nothing better.",
+                tpe.trials.len().saturating_sub(startup),
+                tpe.trials.len()
+            )
+        } else {
+            format!("TPE's best trial was number {best}, after its {startup} random start-up trials.")
+        });
     }
     let worst = |config: &str| -> Vec<(f64, (f64, f64))> {
         runs_of(r, config)
