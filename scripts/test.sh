@@ -20,6 +20,8 @@ cargo fmt --all -- --check
 # Lints with -D warnings on every build of a workspace crate below (clippy's own protocol: cargo
 # clippy sets exactly these two variables).
 RUSTC_WORKSPACE_WRAPPER="$(rustup which clippy-driver 2>/dev/null || command -v clippy-driver)"
+[ -x "$RUSTC_WORKSPACE_WRAPPER" ] || {
+  echo "clippy-driver not found: rustup component add clippy" >&2; exit 1; }
 export RUSTC_WORKSPACE_WRAPPER
 export CLIPPY_ARGS="-D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__"
 
