@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use super::study::{TrialId, TrialState};
+use super::trial::{TrialId, TrialState};
 
 /// Why a search space, study setting or study call was refused.
 #[derive(Clone, Debug, PartialEq)]

@@ -2,7 +2,7 @@
 //! rule.
 
 use super::error::SearchError;
-use super::study::{PruneDecision, Trial};
+use super::trial::{PruneDecision, Trial};
 use super::Direction;
 
 /// Where the first rung sits.

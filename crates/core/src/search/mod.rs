@@ -24,16 +24,17 @@ mod rng;
 mod space;
 mod study;
 mod tpe;
+mod trial;
 
 use serde::{Deserialize, Serialize};
 
 pub use error::SearchError;
 pub use halving::{MinResource, SuccessiveHalving};
-pub use space::{Param, ParamKind, ParamValue, SearchSpace};
-pub use study::{
-    run_sequential, PruneDecision, Pruned, Sampler, Study, Trial, TrialId, TrialState,
-};
-pub use tpe::{default_gamma, default_weights, TpeOptions};
+pub use parzen::default_weights;
+pub use space::{Param, ParamKind, SearchSpace};
+pub use study::{run_sequential, Sampler, Study};
+pub use tpe::{default_gamma, TpeOptions};
+pub use trial::{ParamValue, PruneDecision, Pruned, Trial, TrialId, TrialState};
 
 /// Whether a study seeks the largest or the smallest objective value.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]

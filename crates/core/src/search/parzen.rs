@@ -4,7 +4,6 @@
 
 use super::rng::Stream;
 use super::space::ParamKind;
-use super::tpe::default_weights;
 
 /// ln √(2π).
 const LN_SQRT_2PI: f64 = 0.918_938_533_204_672_8;
@@ -203,4 +202,24 @@ fn erfc(x: f64) -> f64 {
     } else {
         2.0 - r
     }
+}
+
+/// Optuna's `default_weights`: observation weights, oldest first: none for 0, all 1 below 25,
+/// else `linspace(1/n, 1, n − 25)` for the oldest followed by 25 ones.
+pub fn default_weights(n: usize) -> Vec<f64> {
+    if n < 25 {
+        return vec![1.0; n];
+    }
+    let ramp_len = n - 25;
+    let start = 1.0 / n as f64;
+    let mut weights: Vec<f64> = match ramp_len {
+        0 => Vec::new(),
+        1 => vec![start],
+        _ => {
+            let step = (1.0 - start) / (ramp_len - 1) as f64;
+            (0..ramp_len).map(|i| start + i as f64 * step).collect()
+        }
+    };
+    weights.extend(std::iter::repeat_n(1.0, 25));
+    weights
 }

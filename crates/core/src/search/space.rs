@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use super::error::SearchError;
 use super::rng::Stream;
+use super::trial::ParamValue;
 
 /// How one parameter is drawn.
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
@@ -44,33 +45,6 @@ impl Param {
         Self {
             name: name.into(),
             kind: ParamKind::LogUniform { low, high },
-        }
-    }
-}
-
-/// One sampled value, of the kind its parameter declares.
-#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
-pub enum ParamValue {
-    /// A bit's value.
-    Bit(bool),
-    /// A log-uniform float's value.
-    Float(f64),
-}
-
-impl ParamValue {
-    /// The bit, if this is one.
-    pub fn as_bit(self) -> Option<bool> {
-        match self {
-            Self::Bit(b) => Some(b),
-            Self::Float(_) => None,
-        }
-    }
-
-    /// The float, if this is one.
-    pub fn as_float(self) -> Option<f64> {
-        match self {
-            Self::Float(x) => Some(x),
-            Self::Bit(_) => None,
         }
     }
 }

@@ -1,74 +1,14 @@
 //! The study: trials, the ask/report/tell protocol and a sequential driver.
 
 use std::collections::BTreeMap;
-use std::fmt;
-
-use serde::{Deserialize, Serialize};
 
 use super::error::SearchError;
 use super::halving::{MinResource, SuccessiveHalving};
 use super::rng::Stream;
-use super::space::{ParamValue, SearchSpace};
+use super::space::SearchSpace;
 use super::tpe::{self, TpeOptions};
+use super::trial::{ParamValue, PruneDecision, Pruned, Trial, TrialId, TrialState};
 use super::Direction;
-
-/// A trial's number: its position in the study, from 0.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-pub struct TrialId(pub usize);
-
-impl fmt::Display for TrialId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "trial {}", self.0)
-    }
-}
-
-/// Where a trial stands.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
-pub enum TrialState {
-    /// Asked, not yet told.
-    Running,
-    /// Told a final value.
-    Complete,
-    /// Told pruned.
-    Pruned,
-}
-
-impl fmt::Display for TrialState {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
-            Self::Running => "running",
-            Self::Complete => "complete",
-            Self::Pruned => "pruned",
-        })
-    }
-}
-
-/// One trial of a study.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Trial {
-    /// Its id.
-    pub id: TrialId,
-    /// Its sampled values, in the space's order.
-    pub params: Vec<ParamValue>,
-    /// Values reported per step (the first report of a step is kept, as in optuna).
-    pub intermediate_values: BTreeMap<u64, f64>,
-    /// The final value, once complete.
-    pub value: Option<f64>,
-    /// Its state.
-    pub state: TrialState,
-    /// The value the pruner recorded at each rung reached, rung 0 first.
-    pub rung_values: Vec<f64>,
-}
-
-impl Trial {
-    /// The last (largest) reported step and its value.
-    pub fn last_step(&self) -> Option<(u64, f64)> {
-        self.intermediate_values
-            .iter()
-            .next_back()
-            .map(|(step, value)| (*step, *value))
-    }
-}
 
 /// How a study draws new trials.
 #[derive(Clone, Debug, PartialEq)]
@@ -78,19 +18,6 @@ pub enum Sampler {
     /// Every parameter uniform (bits 50/50, floats log-uniform).
     Random,
 }
-
-/// The pruner's verdict on a running trial.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum PruneDecision {
-    /// Keep training.
-    Continue,
-    /// Stop now and tell the study the trial was pruned.
-    Prune,
-}
-
-/// An objective's answer when it stopped a trial on the pruner's verdict.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Pruned;
 
 /// A seeded search: the space, direction, sampler, optional pruner and every trial so far.
 #[derive(Clone, Debug)]

@@ -8,8 +8,8 @@ use std::cmp::Ordering;
 use super::error::SearchError;
 use super::parzen::ParzenEstimator;
 use super::rng::Stream;
-use super::space::{ParamKind, ParamValue, SearchSpace};
-use super::study::{Trial, TrialState};
+use super::space::{ParamKind, SearchSpace};
+use super::trial::{ParamValue, Trial, TrialState};
 use super::Direction;
 
 /// TPE settings; each default is `optuna.samplers.TPESampler`'s (optuna 3.x documentation).
@@ -58,26 +58,6 @@ impl TpeOptions {
 /// `min(ceil(0.1·n), 25)`, in floating point as optuna computes it.
 pub fn default_gamma(n: usize) -> usize {
     ((0.1 * n as f64).ceil() as usize).min(25)
-}
-
-/// Optuna's `default_weights`: observation weights, oldest first: none for 0, all 1 below 25,
-/// else `linspace(1/n, 1, n − 25)` for the oldest followed by 25 ones.
-pub fn default_weights(n: usize) -> Vec<f64> {
-    if n < 25 {
-        return vec![1.0; n];
-    }
-    let ramp_len = n - 25;
-    let start = 1.0 / n as f64;
-    let mut weights: Vec<f64> = match ramp_len {
-        0 => Vec::new(),
-        1 => vec![start],
-        _ => {
-            let step = (1.0 - start) / (ramp_len - 1) as f64;
-            (0..ramp_len).map(|i| start + i as f64 * step).collect()
-        }
-    };
-    weights.extend(std::iter::repeat_n(1.0, 25));
-    weights
 }
 
 /// Optuna's ranking of pruned trials: those with reports first, later last steps first, then by

@@ -14,58 +14,15 @@ use fairscreen_core::peft::PeftMask;
 use fairscreen_core::search::{Sampler, TpeOptions};
 use fairscreen_synth::{SynthConfig, SynthMeta};
 
-use super::fairtune_report::{write_results, FairtuneResults, FairtuneSettings};
+use super::fairtune_data::{FairtuneSettings, Sensitive, Split, SplitData};
+use super::fairtune_report::{write_results, FairtuneResults};
 use super::fairtune_search::{mask_from_bits, run_search, SearchSettings};
 use super::fairtune_stage2::{run_stage2, ship, Stage2Config, Stage2Init};
 use super::shared::{rerender, SharedArgs};
 use crate::provenance::{invocation, machine, utc_now};
 use crate::synth_data::{class_names, synth_dataset, TEST_SEED};
-use crate::training::{train_model, Dataset, Method, TrainOptions};
+use crate::training::{train_model, Method, TrainOptions};
 use fairscreen_core::ModelConfig;
-
-/// The sensitive attribute the objective and the report split on.
-#[derive(
-    Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum, serde::Serialize, serde::Deserialize,
-)]
-pub enum Sensitive {
-    /// Fitzpatrick I–III vs IV–VI.
-    Skin,
-    /// Female vs male.
-    Sex,
-    /// Fitzpatrick I to VI, six groups.
-    Skin6,
-}
-
-impl Sensitive {
-    /// The group id of a sample.
-    pub fn group(self, m: &SynthMeta) -> usize {
-        match self {
-            Sensitive::Skin => usize::from(m.skin_type >= 4),
-            Sensitive::Sex => m.sex as usize,
-            Sensitive::Skin6 => m.skin_type as usize - 1,
-        }
-    }
-
-    /// The groups' names, by id.
-    pub fn group_names(self) -> Vec<String> {
-        match self {
-            Sensitive::Skin => vec!["Fitzpatrick I–III".into(), "Fitzpatrick IV–VI".into()],
-            Sensitive::Sex => fairscreen_synth::SEX_NAMES.map(String::from).to_vec(),
-            Sensitive::Skin6 => ["I", "II", "III", "IV", "V", "VI"]
-                .map(|r| format!("Fitzpatrick {r}"))
-                .to_vec(),
-        }
-    }
-
-    /// The attribute in words.
-    pub fn describe(self) -> &'static str {
-        match self {
-            Sensitive::Skin => "skin group: Fitzpatrick I–III vs IV–VI",
-            Sensitive::Sex => "sex: female vs male",
-            Sensitive::Skin6 => "skin type: Fitzpatrick I to VI",
-        }
-    }
-}
 
 /// `fairscreen-train reproduce fairtune`.
 #[derive(clap::Args)]
@@ -112,38 +69,6 @@ pub struct FairtuneArgs {
     /// Ship the FairTune model (TPE's mask and lr, stage-2 seed 0) into this models directory.
     #[arg(long)]
     ship_dir: Option<PathBuf>,
-}
-
-/// Which split a dataset is: selection code takes validation data only.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Split {
-    /// Fine-tuning data.
-    Train,
-    /// Selection data: masks, learning rates, θ.
-    Validation,
-    /// Reported once per model; never selects anything.
-    Test,
-}
-
-/// A dataset with its split.
-pub struct SplitData {
-    /// Which split.
-    pub split: Split,
-    /// The images.
-    pub data: Dataset,
-}
-
-impl SplitData {
-    /// The data, when it is the validation split; selection code calls this.
-    pub fn for_selection(&self) -> Result<&Dataset> {
-        if self.split != Split::Validation {
-            bail!(
-                "selection was handed the {:?} split: masks, learning rates and θ are chosen on validation only",
-                self.split
-            );
-        }
-        Ok(&self.data)
-    }
 }
 
 /// Runs `reproduce fairtune`.
@@ -367,6 +292,7 @@ pub fn run(a: FairtuneArgs) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::training::Dataset;
 
     fn split(split: Split) -> SplitData {
         SplitData {

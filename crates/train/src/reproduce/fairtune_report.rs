@@ -12,41 +12,12 @@ use fairscreen_core::search::TpeOptions;
 use fairscreen_core::ModelConfig;
 use serde::{Deserialize, Serialize};
 
-use super::fairtune::Sensitive;
+use super::fairtune_data::FairtuneSettings;
 use super::fairtune_search::SearchOutcome;
 use super::fairtune_stage2::{Stage2Config, Stage2Run};
 use crate::plot::{line_chart, Series};
 use crate::report::{push_line, report_heading, ResultsDir, Table};
 use crate::synth_data::{class_names, TEST_SEED};
-
-/// The run's settings.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct FairtuneSettings {
-    /// Seed: target training data; validation seed + 1; source clinic seed + 10.
-    pub seed: u64,
-    /// Source-clinic images for pretraining.
-    pub source_images: usize,
-    /// Pretraining epochs.
-    pub source_epochs: usize,
-    /// Target training images.
-    pub train_images: usize,
-    /// Validation images.
-    pub val_images: usize,
-    /// Test images.
-    pub test_images: usize,
-    /// Stage-2 seeds per configuration.
-    pub stage2_seeds: usize,
-    /// Stage 2's fixed learning rate.
-    pub stage2_lr: f64,
-    /// The sensitive attribute.
-    pub sensitive: Sensitive,
-    /// Both searches' settings.
-    pub search: SearchSettings,
-    /// The source clinic's generator settings.
-    pub source_distribution: serde_json::Value,
-}
-
-use super::fairtune_search::SearchSettings;
 
 /// Everything the run produced.
 #[derive(Clone, Debug, Serialize, Deserialize)]

@@ -15,8 +15,7 @@ use fairscreen_core::peft::PeftMask;
 use fairscreen_core::{FineTuningInfo, ModelCard, ModelConfig, MultiExitCnn, TrainingInfo};
 use serde::{Deserialize, Serialize};
 
-use super::fairtune::SplitData;
-use super::fairtune_report::FairtuneSettings;
+use super::fairtune_data::{FairtuneSettings, SplitData};
 use super::fairtune_search::{
     fine_tune_options, objective_value, softmax, Schedule, SearchOutcome,
 };

@@ -2,6 +2,7 @@
 //! `reproduce scp`, `reproduce fairtune`), each writing its results directory (JSON, Markdown, SVG plots).
 
 mod fairtune;
+mod fairtune_data;
 mod fairtune_report;
 mod fairtune_search;
 mod fairtune_stage2;
