@@ -6,6 +6,20 @@
 set -euo pipefail
 dir="${TRUNK_STAGING_DIR:-${1:?usage: scripts/manifest.sh <site dir>}}"
 cd "$dir"
+# index.html's Content-Security-Policy allows one inline script: Trunk's wasm loader. Put its
+# sha256 in the policy (the loader changes with every build's file names).
+if [ -f index.html ] && grep -q "sha256-TRUNK_LOADER" index.html; then
+  python3 - <<'PY'
+import base64, hashlib, re, sys
+html = open("index.html", encoding="utf-8").read()
+scripts = re.findall(r"<script type=\"module\">(.*?)</script>", html, re.S)
+if len(scripts) != 1:
+    sys.exit(f"[manifest] expected one inline loader script in index.html, found {len(scripts)}")
+digest = base64.b64encode(hashlib.sha256(scripts[0].encode("utf-8")).digest()).decode()
+open("index.html", "w", encoding="utf-8").write(html.replace("sha256-TRUNK_LOADER", f"sha256-{digest}"))
+print(f"[manifest] CSP allows the loader script sha256-{digest}")
+PY
+fi
 # sw.js (the offline service worker) names its cache after the build: stamp it with a hash of
 # every other file, so a new build installs a new cache.
 if [ -f sw.js ]; then

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what FairScreen needs and is missing; skips what is present (idempotent).
 #   scripts/setup.sh          build tools: wasm32 target, Trunk 0.21.14, wasm-bindgen-cli (= Cargo.lock), crates
-#   scripts/setup.sh --test   also cargo-nextest, Chromium + ChromeDriver (browser tests) and Mesa's Vulkan drivers
+#   scripts/setup.sh --test   also cargo-nextest, Chromium + ChromeDriver (browser tests), Mesa's Vulkan drivers
+#                             and the browser tests' npm packages (tools/npm: axe-core)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -52,6 +53,7 @@ if [ "$want_test" = 1 ]; then
     fast_install --locked cargo-nextest
   fi
   missing=()
+  command -v npm >/dev/null || missing+=(npm)
   command -v chromium >/dev/null || missing+=(chromium)
   command -v chromedriver >/dev/null || missing+=(chromium-driver)
   dpkg -s mesa-vulkan-drivers >/dev/null 2>&1 || missing+=(mesa-vulkan-drivers)
@@ -60,6 +62,11 @@ if [ "$want_test" = 1 ]; then
     SUDO=""; [ "$(id -u)" = 0 ] || SUDO=sudo
     $SUDO apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
+  fi
+  # JavaScript the browser tests inject from disk (axe-core), pinned by tools/npm/package-lock.json.
+  if ! cmp -s tools/npm/package-lock.json tools/npm/node_modules/.installed-lock 2>/dev/null; then
+    say "installing the browser tests' npm packages (axe-core)"
+    (cd tools/npm && npm ci --no-audit --no-fund --silent && cp package-lock.json node_modules/.installed-lock)
   fi
 fi
 say "tools ready: $(trunk --version), $(wasm-bindgen --version)"

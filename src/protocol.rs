@@ -2,6 +2,7 @@
 //! JSON string (serde) plus, for a photo, its bytes as a `Uint8Array` beside it.
 
 use fairscreen_core::cam::ClassMap;
+use fairscreen_core::folder_bundle::SkippedItem;
 use fairscreen_core::format::AssetEntry;
 use fairscreen_core::metrics::FairnessReport;
 use fairscreen_core::{DataCard, EvalBundle, ModelCard};
@@ -39,6 +40,52 @@ pub enum Request {
         /// Early-exit threshold.
         theta: f32,
     },
+    /// Validate and load a model file the user chose (its bytes travel with this message); it
+    /// joins the picker as `your file <file>`.
+    LoadOwnModel {
+        /// File name.
+        file: String,
+    },
+    /// Read a labelled folder the user chose (its files travel with this message, in `paths`
+    /// order) into evaluation data for the loaded model's classes, then make it the data audits
+    /// run on.
+    ReadFolder {
+        /// The folder's name, for messages and the data's name.
+        folder: String,
+        /// Each file's path inside the folder (`webkitRelativePath`, or its name).
+        paths: Vec<String>,
+    },
+    /// Make the named evaluation data (the bundled subset or a folder read before) the one
+    /// audits and reports run on.
+    SelectData {
+        /// Its name.
+        name: String,
+    },
+    /// Audit any model's predictions: the CSV's bytes travel with this message.
+    AuditPredictions {
+        /// File name, for messages.
+        file: String,
+    },
+}
+
+/// A labelled folder read into evaluation data.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct FolderData {
+    /// The data: labels, groups and card, without pixels.
+    pub meta: BundleMeta,
+    /// Rows and photos left out, with their line and reason.
+    pub skipped: Vec<SkippedItem>,
+}
+
+/// An audited predictions CSV (no model involved).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PredictionsAudit {
+    /// File name.
+    pub file: String,
+    /// What was read: rows, classes, attributes.
+    pub summary: String,
+    /// One report per attribute (and the first two intersected).
+    pub reports: Vec<FairnessReport>,
 }
 
 /// Which backend runs the model, and on what.
@@ -270,6 +317,17 @@ pub enum Event {
         /// One report per grouping.
         reports: Vec<FairnessReport>,
     },
+    /// Folder reading progress in rows of `labels.csv`.
+    FolderProgress {
+        /// Rows done.
+        done: usize,
+        /// Rows in all.
+        total: usize,
+    },
+    /// A folder read (and made the active data), or why it could not be.
+    FolderRead(Result<Box<FolderData>, String>),
+    /// A predictions CSV audited, or why it could not be.
+    PredictionsAudited(Result<PredictionsAudit, String>),
     /// The worker's wasm panicked: it no longer answers.
     Panic(String),
 }
@@ -294,6 +352,9 @@ impl Event {
             Event::AuditDone(_) => "AuditDone",
             Event::AuditFailed { .. } => "AuditFailed",
             Event::Reports { .. } => "Reports",
+            Event::FolderProgress { .. } => "FolderProgress",
+            Event::FolderRead(_) => "FolderRead",
+            Event::PredictionsAudited(_) => "PredictionsAudited",
             Event::Panic(_) => "Panic",
         }
     }
@@ -310,6 +371,24 @@ pub fn pack<T: Serialize>(message: &T, bytes: Option<&[u8]>) -> wasm_bindgen::Js
         let _ = js_sys::Reflect::set(&object, &"bytes".into(), &array.into());
     }
     object.into()
+}
+
+/// Packs a message with files (`File` objects travel by reference: the receiver reads them).
+pub fn pack_files<T: Serialize>(message: &T, files: &[web_sys::File]) -> wasm_bindgen::JsValue {
+    let object = pack(message, None);
+    let array: js_sys::Array = files.iter().collect();
+    let _ = js_sys::Reflect::set(&object, &"files".into(), &array.into());
+    object
+}
+
+/// The files of a message made by [`pack_files`] (none otherwise).
+pub fn unpack_files(data: &wasm_bindgen::JsValue) -> Vec<web_sys::File> {
+    use wasm_bindgen::JsCast;
+    js_sys::Reflect::get(data, &"files".into())
+        .ok()
+        .and_then(|f| f.dyn_into::<js_sys::Array>().ok())
+        .map(|a| a.iter().filter_map(|f| f.dyn_into().ok()).collect())
+        .unwrap_or_default()
 }
 
 /// Unpacks what [`pack`] made: the message and its bytes, or why it is not one.

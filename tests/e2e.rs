@@ -4,6 +4,9 @@
 
 mod support;
 
+#[path = "e2e/byo.rs"]
+mod byo;
+
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::Duration;
@@ -729,35 +732,48 @@ fn the_dashboard_report_equals_the_native_report() {
         &ReportOptions::default(),
     );
     assert_eq!(page.len(), native.len());
-    let mut worst = 0.0f64;
-    for (p, n) in page.iter().zip(&native) {
-        assert_eq!(p.attribute, n.attribute);
-        assert_eq!(p.warnings, n.warnings);
-        assert_eq!(
-            p.groups.iter().map(|g| g.n).collect::<Vec<_>>(),
-            n.groups.iter().map(|g| g.n).collect::<Vec<_>>()
-        );
-        assert_eq!(p.scalars.len(), n.scalars.len(), "{}", p.attribute);
-        for (k, v) in &n.scalars {
-            let d = (p.scalars[k] - v).abs();
-            worst = worst.max(d);
-            assert!(
-                d <= 1e-6,
-                "{} {k}: page {} vs native {v}",
-                p.attribute,
-                p.scalars[k]
-            );
-            let (pi, ni) = (p.intervals[k], n.intervals[k]);
-            assert!(
-                (pi.lo - ni.lo).abs() <= 1e-6 && (pi.hi - ni.hi).abs() <= 1e-6,
-                "{} {k}: interval {pi:?} vs {ni:?}",
-                p.attribute
-            );
-        }
-    }
+    let worst = byo::assert_reports_close("dashboard vs native", &page, &native);
     println!("dashboard: worst |Δ| page vs native over all scalars = {worst:e}");
+    // Taking the report away: the saved JSON is the page's report, and the trainer's `audit`
+    // of the same model, data and θ carries the same numbers; the CSV carries every scalar;
+    // the HTML page refers to nothing outside itself.
+    byo::capture_saves(&s);
+    let saved: Vec<FairnessReport> =
+        serde_json::from_str(&byo::save_from(&s, "#audit-export-json")).unwrap();
+    assert_eq!(saved, page);
+    let dir = byo::scratch("dashboard-export");
+    let cli_out = dir.join("cli.json");
+    let model_file = repo()
+        .join("www/models")
+        .join(&model_index().default_entry().unwrap().file);
+    byo::run_trainer(&[
+        "audit",
+        "--model",
+        model_file.to_str().unwrap(),
+        "--data",
+        "www/eval/synthderm-test.safetensors",
+        "--theta",
+        &s.attr("#dashboard", "data-theta").unwrap(),
+        "--out",
+        cli_out.to_str().unwrap(),
+    ]);
+    let cli: Vec<FairnessReport> =
+        serde_json::from_slice(&std::fs::read(&cli_out).unwrap()).unwrap();
+    byo::assert_reports_close("saved JSON vs fairscreen-train audit", &saved, &cli);
+    byo::check_report_csv(&byo::save_from(&s, "#audit-export-csv"), &page);
+    let html = byo::save_from(&s, "#audit-export-html");
+    byo::check_self_contained_html(&html);
+    assert!(html.contains("<svg"), "the per-exit chart");
+    assert_eq!(
+        html.matches("<img src=\"data:image/png").count(),
+        s.script("return document.querySelectorAll('#group-heatmaps img').length;")
+            .as_u64()
+            .unwrap() as usize,
+        "one image per group heatmap"
+    );
+    assert!(html.contains(&model.card.name) && html.contains("Data card"));
     // Six-way skin grouping: the tab switches the table.
-    s.script("document.querySelector('button[data-grouping=\"1\"]').click();");
+    s.script("document.querySelector('#dashboard button[data-grouping=\"1\"]').click();");
     s.wait_for("the six-way table", Duration::from_secs(10), |s| {
         s.text("#dashboard table.groups")
             .contains("Fitzpatrick VI")
@@ -825,6 +841,40 @@ fn check_mask_picture(s: &Session, model: &LoadedModel) {
     assert!(s
         .text("#card-fine-tuning")
         .contains(&format!("validation {}", ft.objective)));
+    assert_eq!(
+        s.attr("#card-fine-tuning", "data-baseline-of").unwrap(),
+        ft.baseline_of.clone().unwrap_or_default(),
+        "{}: baseline of",
+        model.card.name
+    );
+    // The searched model (and its twins) lists exactly the baselines shipped with it.
+    let origin = model
+        .card
+        .quantized_from
+        .clone()
+        .unwrap_or(model.card.name.clone());
+    let baselines: Vec<String> = model_index()
+        .assets
+        .iter()
+        .filter(|e| {
+            load_model(e)
+                .card
+                .fine_tuning
+                .and_then(|f| f.baseline_of)
+                .as_deref()
+                == Some(origin.as_str())
+        })
+        .map(|e| e.name.clone())
+        .collect();
+    let shown = s.attr("#card-baselines", "data-models").unwrap_or_default();
+    assert_eq!(shown, baselines.join(","), "{}: baselines", model.card.name);
+    if ft.baseline_of.is_none() && model.card.quantized_from.is_none() {
+        assert!(
+            !baselines.is_empty(),
+            "{} is shipped with its baselines",
+            model.card.name
+        );
+    }
 }
 
 /// The picker's value (the selected option).
@@ -1427,6 +1477,10 @@ fn the_comparison_table_has_a_row_per_audited_model() {
             serde_json::from_str(&s.attr("#dashboard", "data-report").unwrap()).unwrap();
         assert!((num("data-f1") - report[0].overall.f1).abs() <= 1e-12);
         assert!((num("data-worst-group-accuracy") - report[0].worst_group_accuracy).abs() <= 1e-12);
+        let worst_auc = report[0]
+            .worst_group_auc
+            .expect("the skin report has group AUCs");
+        assert!((num("data-worst-group-auc") - worst_auc).abs() <= 1e-12);
         shown.push((entry.name.clone(), chart, theta));
     }
     // Back to the default: its audit is reused (no inference) and every row is unchanged.

@@ -4,13 +4,18 @@ use leptos::prelude::*;
 
 use super::{
     BackendBadge, Comparison, Dashboard, DataCardView, ErrorBanner, ExitStrip, GroupHeatmaps,
-    Heatmap, ModelCardView, ModelPicker, OfflineBadge, Prediction, PruningLevels, StatusLine,
-    UploadZone,
+    Heatmap, ModelCardView, ModelPicker, OfflineBadge, OwnFolder, OwnPredictions, Prediction,
+    PruningLevels, StatusLine, UploadZone,
 };
 use crate::state::AppState;
 
 const TAGLINE: &str = "Screens a skin photo on your device with a multi-exit CNN. The photo never \
      leaves this page.";
+const PRIVACY: &str = "Privacy: this page fetches only its own files from this site — the app, \
+     the model index and model files, the evaluation subset and the build's file list — and \
+     nothing else. Your photos, folders, CSV files, model files and reports are read and computed \
+     on this device and never sent anywhere; a Content-Security-Policy forbids connections to any \
+     other site. After one visit it works offline.";
 const DISCLAIMER: &str = "A research demo trained on generated images, not on patients. See a \
      clinician about any lesion that worries you.";
 
@@ -42,10 +47,15 @@ pub fn App() -> impl IntoView {
             <ExitStrip photo=state.photo models=state.models />
             <ModelCardView state=state />
             <PruningLevels state=state />
+            <OwnFolder state=state />
             <Dashboard state=state />
             <Comparison state=state />
             <GroupHeatmaps audit=state.audit models=state.models />
             <DataCardView eval=state.eval />
+            <OwnPredictions state=state />
         </main>
+        <footer>
+            <p class="hint" id="privacy">{PRIVACY}</p>
+        </footer>
     }
 }

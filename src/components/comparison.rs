@@ -4,17 +4,22 @@ use fairscreen_core::exit_analysis::parameter_count;
 use leptos::prelude::*;
 
 use super::format::{csv, megabytes, mmac, pct, thousands};
-use crate::state::derived::{comparison, ComparisonRow};
+use crate::state::derived::{comparison, on_user_data, ComparisonRow};
 use crate::state::AppState;
 
-const EXPLANATION: &str = "Every model audited in this browser on the evaluation subset, each \
+const EXPLANATION: &str =
+    "Every model audited in this browser on the evaluation data chosen above, each \
      under the early-exit policy at its own θ (the loaded model's follows the slider). Skin \
      groups: Fitzpatrick I–III vs IV–VI. Choose another model above and compute its fairness \
      statistics to add it: audit a model and its int8 twin (…-int8, the default precision) or \
-     f16 twin (…-f16) to see what reduced precision does to each group.";
+     f16 twin (…-f16) to see what reduced precision does to each group, or the FairTune model \
+     and the baselines shipped with it (…-vs-full-ft, …-vs-readout, …-vs-scratch) to compare \
+     fine-tuning masks by worst skin group AUC, the objective its mask was searched for.";
+const FOLDER_DISCLAIMER: &str = "Not a diagnosis: research models trained on generated images, \
+     audited here on your photos as your labels.csv labels them.";
 const DISCLAIMER: &str = "Not a diagnosis: research models trained and evaluated on generated \
      images; these numbers describe how they treat synthetic groups, not real patients.";
-const HEADERS: [&str; 12] = [
+const HEADERS: [&str; 13] = [
     "model (weights)",
     "training",
     "θ",
@@ -22,6 +27,7 @@ const HEADERS: [&str; 12] = [
     "macro F1",
     "EOdd (abs)",
     "worst skin group acc.",
+    "worst skin group AUC",
     "acc. I–III / IV–VI",
     "exits used, % (shallow → final)",
     "compute saved",
@@ -31,6 +37,7 @@ const HEADERS: [&str; 12] = [
 
 fn comparison_row(r: &ComparisonRow) -> impl IntoView {
     let eodds = r.report.fme.as_ref().map(|f| f.eodds_abs);
+    let worst_auc = r.report.worst_group_auc;
     let shares = r
         .policy
         .exit_share
@@ -65,6 +72,7 @@ fn comparison_row(r: &ComparisonRow) -> impl IntoView {
             data-f1=r.report.overall.f1.to_string()
             data-eodds=eodds.map(|v| v.to_string()).unwrap_or_default()
             data-worst-group-accuracy=r.report.worst_group_accuracy.to_string()
+            data-worst-group-auc=worst_auc.map(|v| v.to_string()).unwrap_or_default()
             data-exit-share=csv(r.policy.exit_share.iter().copied())
             data-compute-saved=r.policy.compute_saved.to_string()
             data-parameters=parameters.to_string()
@@ -86,6 +94,7 @@ fn comparison_row(r: &ComparisonRow) -> impl IntoView {
             <td class="num">{format!("{:.3}", r.report.overall.f1)}</td>
             <td class="num">{eodds.map(|v| format!("{v:.3}")).unwrap_or("—".into())}</td>
             <td class="num">{format!("{:.3}", r.report.worst_group_accuracy)}</td>
+            <td class="num">{worst_auc.map(|v| format!("{v:.3}")).unwrap_or("—".into())}</td>
             <td class="num">{group_acc}</td>
             <td class="shares">{shares}</td>
             <td class="num">{pct(r.policy.compute_saved)}</td>
@@ -136,7 +145,7 @@ pub fn Comparison(state: AppState) -> impl IntoView {
         >
             <h2>"Models side by side"</h2>
             <p class="hint">{EXPLANATION}</p>
-            <div class="scroll">
+            <div class="scroll" tabindex="0" role="region" aria-label="Models side by side (scrolls sideways)">
                 <table id="model-comparison">
                     <tr>{headers}</tr>
                     {move || rows.with(|r| r.iter().map(comparison_row).collect::<Vec<_>>())}
@@ -150,7 +159,9 @@ pub fn Comparison(state: AppState) -> impl IntoView {
                     })
                 }}
             </ul>
-            <p class="disclaimer">{DISCLAIMER}</p>
+            <p class="disclaimer">
+                {move || if on_user_data(state) { FOLDER_DISCLAIMER } else { DISCLAIMER }}
+            </p>
         </section>
     }
 }

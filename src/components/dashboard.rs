@@ -7,161 +7,15 @@ use fairscreen_core::metrics::FairnessReport;
 use leptos::prelude::*;
 
 use super::exit_chart::ExitChart;
-use crate::state::{AppState, AuditStatus};
-
-/// Definitions shown next to the gap metrics (papers.md §1 and §6).
-const DEFINITIONS: [(&str, &str, &str); 11] = [
-    (
-        "worst_group_accuracy",
-        "worst-group accuracy",
-        "the lowest accuracy of any group",
-    ),
-    (
-        "accuracy_gap",
-        "accuracy gap",
-        "highest minus lowest group accuracy",
-    ),
-    (
-        "worst_group_auc",
-        "worst-group AUC",
-        "the lowest AUC (one-vs-rest macro) of any group",
-    ),
-    ("auc_gap", "AUC gap", "highest minus lowest group AUC"),
-    (
-        "fme/eopp0_abs",
-        "EOpp0 (abs)",
-        "mean over classes of |TNR(group 0) − TNR(group 1)| (FME/SCP code; two groups \
-         only)",
-    ),
-    (
-        "fme/eopp1_abs",
-        "EOpp1 (abs)",
-        "mean over classes of |TPR(group 0) − TPR(group 1)| (FME/SCP code; two groups \
-         only)",
-    ),
-    (
-        "fme/eodds_abs",
-        "EOdd (abs)",
-        "mean over classes of |ΔTPR + ΔFPR| / 2 — the absolute value of the sum, as the \
-         FME/SCP code (opposite gaps cancel)",
-    ),
-    (
-        "fme/dp_abs",
-        "DP (abs)",
-        "sum over classes of |P(ŷ = c | group 0) − P(ŷ = c | group 1)|",
-    ),
-    (
-        "fairlearn/demographic_parity_difference",
-        "demographic parity difference",
-        "fairlearn: max − min over groups of the selection rate (one-vs-rest, averaged \
-         over classes)",
-    ),
-    (
-        "fairlearn/equalized_odds_difference",
-        "equalized odds difference",
-        "fairlearn (worst case): max of the TPR and FPR differences between groups \
-         (one-vs-rest, averaged over classes)",
-    ),
-    (
-        "fairlearn/equal_opportunity_difference",
-        "equal opportunity difference",
-        "fairlearn: max − min over groups of the TPR (one-vs-rest, averaged over \
-         classes)",
-    ),
-];
+use super::export_buttons::ExportButtons;
+use super::report_tables::grouped_reports;
+use crate::state::export::dashboard_export;
+use crate::state::{AppState, AuditStatus, FolderStatus};
 
 const IDLE_TEXT: &str = "Runs the model on every image of the evaluation subset, here on your \
      device, and computes accuracy and fairness statistics per skin type and sex.";
 const DASHBOARD_DISCLAIMER: &str = "Statistics of a model trained and evaluated on generated \
      images: they show how it treats these synthetic groups, not how it would treat real patients.";
-
-fn interval_text(r: &FairnessReport, key: &str, v: f64) -> String {
-    match r.intervals.get(key) {
-        Some(i) => format!("{v:.3} [{:.3}, {:.3}]", i.lo, i.hi),
-        None => format!("{v:.3}"),
-    }
-}
-
-/// A horizontal bar (0–1) with the bootstrap interval as a whisker.
-fn ci_bar(r: &FairnessReport, key: String, v: f64) -> impl IntoView {
-    let whisker = r.intervals.get(&key).map(|i| {
-        format!(
-            "left: {:.1}%; width: {:.1}%",
-            100.0 * i.lo,
-            (100.0 * (i.hi - i.lo)).max(0.3)
-        )
-    });
-    view! {
-        <div class="cibar" data-key=key.clone() data-value=v.to_string()>
-            <div class="fill" style=format!("width: {:.1}%", 100.0 * v)></div>
-            {whisker.map(|w| view! { <div class="whisker" style=w></div> })}
-        </div>
-        <span class="cival">{interval_text(r, &key, v)}</span>
-    }
-}
-
-/// One report: the groups table, its warnings and the gaps table.
-fn report_view(r: &FairnessReport) -> impl IntoView {
-    let rows = std::iter::once(&r.overall)
-        .chain(&r.groups)
-        .map(|g| {
-            let prefix = if g.name == "all" {
-                "overall".to_string()
-            } else {
-                format!("group/{}", g.name)
-            };
-            let auc = g.auc.map(|a| interval_text(r, &format!("{prefix}/auc"), a));
-            view! {
-                <tr class:overall=g.name == "all" class:small=g.n < r.options.min_group_size>
-                    <th>{g.name.clone()}</th>
-                    <td class="n">{g.n}</td>
-                    <td class="acc">{ci_bar(r, format!("{prefix}/accuracy"), g.accuracy)}</td>
-                    <td>{interval_text(r, &format!("{prefix}/f1"), g.f1)}</td>
-                    <td>{auc.unwrap_or_else(|| "—".into())}</td>
-                </tr>
-            }
-        })
-        .collect::<Vec<_>>();
-    let gaps = DEFINITIONS
-        .iter()
-        .filter_map(|(key, label, def)| {
-            let v = *r.scalars.get(*key)?;
-            Some(view! {
-                <tr data-metric=*key>
-                    <td>
-                        <details>
-                            <summary>{*label}</summary>
-                            <p class="hint">{*def}</p>
-                        </details>
-                    </td>
-                    <td class="num">{interval_text(r, key, v)}</td>
-                </tr>
-            })
-        })
-        .collect::<Vec<_>>();
-    let warnings = r
-        .warnings
-        .iter()
-        .map(|w| view! { <li>{w.clone()}</li> })
-        .collect::<Vec<_>>();
-    view! {
-        <table class="groups">
-            <tr>
-                <th>"group"</th>
-                <th>"n"</th>
-                <th>"accuracy (95 % interval)"</th>
-                <th>"macro F1"</th>
-                <th>"AUC"</th>
-            </tr>
-            {rows}
-        </table>
-        <ul class="warnings">{warnings}</ul>
-        <table class="gaps">
-            <caption>"Gaps between groups (click a name for its definition)"</caption>
-            {gaps}
-        </table>
-    }
-}
 
 /// How long the last audit took and on what.
 fn audit_speed(state: AppState) -> String {
@@ -189,27 +43,6 @@ fn audit_speed(state: AppState) -> String {
 /// The reports with their grouping tabs.
 fn reports_view(state: AppState, reports: Arc<Vec<FairnessReport>>, theta: f32) -> AnyView {
     let opts = crate::state::audit_options();
-    let grouping = state.audit.grouping;
-    let tabs = reports
-        .iter()
-        .enumerate()
-        .map(|(i, r)| {
-            view! {
-                <button
-                    class="tab"
-                    class:active=move || grouping.get() == i
-                    data-grouping=i.to_string()
-                    on:click=move |_| grouping.set(i)
-                >
-                    {r.attribute.clone()}
-                </button>
-            }
-        })
-        .collect::<Vec<_>>();
-    let shown = move || {
-        let i = grouping.get().min(reports.len().saturating_sub(1));
-        reports.get(i).map(report_view)
-    };
     let how = format!(
         "Computed in this browser at θ = {theta:.3} (the exits' policy decides each prediction). \
          Intervals: {} % bootstrap, {} resamples stratified by group, seed {}.",
@@ -223,8 +56,7 @@ fn reports_view(state: AppState, reports: Arc<Vec<FairnessReport>>, theta: f32) 
             {move || audit_speed(state)}
         </p>
         <ExitChart state=state />
-        <div class="tabs">{tabs}</div>
-        {shown}
+        {grouped_reports(reports, state.audit.grouping)}
     }
     .into_any()
 }
@@ -236,12 +68,71 @@ fn background_note(state: AppState) -> Option<String> {
         .then(|| format!("Auditing {model} in the background: {done} / {total} images."))
 }
 
+const FOLDER_DISCLAIMER: &str = "Statistics on your photos as labelled in your labels.csv, \
+     computed on this device: they are as good as the labels and the number of photos per group \
+     (see the warnings). The model was trained on generated images; it is not a diagnosis.";
+
+fn eval_is_folder(state: AppState) -> bool {
+    state.eval.active_choice().is_some_and(|c| c.user_folder)
+}
+
+/// What the dashboard audits, in words.
+fn data_title(state: AppState) -> String {
+    match state.eval.active_choice() {
+        Some(c) if c.user_folder => c.name,
+        _ => "the evaluation subset".into(),
+    }
+}
+
+/// The evaluation data picker (`#data-picker`): the bundled subset and every folder read.
+#[component]
+fn DataPicker(state: AppState) -> impl IntoView {
+    let eval = state.eval;
+    let options = move || {
+        eval.datasets
+            .get()
+            .into_iter()
+            .map(|c| {
+                let name = c.name.clone();
+                let selected = move || eval.active.get() == name;
+                let label = if c.user_folder {
+                    format!("{} ({} photos)", c.name, c.bundle.len())
+                } else {
+                    format!("{} (bundled, {} images)", c.name, c.bundle.len())
+                };
+                view! {
+                    <option value=c.name.clone() prop:selected=selected>
+                        {label}
+                    </option>
+                }
+            })
+            .collect::<Vec<_>>()
+    };
+    view! {
+        <label class="picker" class:hidden=move || eval.datasets.with(|d| d.len() < 2)>
+            "Evaluation data: "
+            <select
+                id="data-picker"
+                data-active=move || eval.active.get()
+                prop:disabled=move || state.audit.running.get().is_some()
+                on:change=move |ev| state.select_data(event_target_value(&ev))
+            >
+                {options}
+            </select>
+        </label>
+    }
+}
+
 /// The fairness dashboard (`#dashboard`).
 #[component]
 pub fn Dashboard(state: AppState) -> impl IntoView {
     let audit = state.audit;
     let can_run = move || {
-        state.eval.is_ready() && state.page.status.get().is_idle() && audit.running.get().is_none()
+        let reading = matches!(state.eval.folder.get(), FolderStatus::Reading(..));
+        !reading
+            && state.eval.is_ready()
+            && state.page.status.get().is_idle()
+            && audit.running.get().is_none()
     };
     let report_json = move || match audit.status.get() {
         AuditStatus::Ready(r, _) => serde_json::to_string(&*r).unwrap_or_default(),
@@ -290,13 +181,24 @@ pub fn Dashboard(state: AppState) -> impl IntoView {
             data-audit-runs=move || audit.runs.get().to_string()
             data-audit-ms=audit_ms
         >
-            <h2>"Fairness on the evaluation subset"</h2>
+            <h2>{move || format!("Fairness on {}", data_title(state))}</h2>
+            <DataPicker state=state />
             <button id="run-audit" prop:disabled=move || !can_run() on:click=move |_| state.run_audit()>
                 {button}
             </button>
             <p class="note">{move || background_note(state)}</p>
             {body}
-            <p class="disclaimer">{DASHBOARD_DISCLAIMER}</p>
+            <ExportButtons
+                id="audit-export"
+                state=state
+                ready=Signal::derive(move || matches!(audit.status.get(), AuditStatus::Ready(..)))
+                export=dashboard_export
+            />
+            <p class="disclaimer">
+                {move || {
+                    if eval_is_folder(state) { FOLDER_DISCLAIMER } else { DASHBOARD_DISCLAIMER }
+                }}
+            </p>
         </section>
     }
 }

@@ -120,17 +120,62 @@ fn caption(d: &ExitChartData) -> String {
         .collect::<Vec<_>>()
         .join(", ");
     format!(
-        "{} on the {} evaluation images (generated, not patients). Each exit alone: its accuracy \
+        "{} on {}. Each exit alone: its accuracy \
          and EOdd between Fitzpatrick I–III and IV–VI, placed at the compute it needs. The \
          diamond is the early-exit policy at θ = {:.3}: accuracy {:.3}, EOdd {:.3}, {} (answered \
          by {shares}). Move θ to move it.",
         d.model,
-        d.samples,
+        if d.user_data {
+            format!("your {} photos", d.samples)
+        } else {
+            format!(
+                "the {} evaluation images (generated, not patients)",
+                d.samples
+            )
+        },
         d.theta,
         d.policy.accuracy,
         d.policy.eodds_abs,
         saved_text(d.policy.compute_saved)
     )
+}
+
+/// The chart as a table (its text equivalent): each exit alone, then the policy.
+fn numbers_table(d: &ExitChartData) -> impl IntoView {
+    let n = d.exits.len();
+    let rows = d
+        .exits
+        .iter()
+        .zip(&d.exit_compute)
+        .enumerate()
+        .map(|(e, (p, c))| {
+            view! {
+                <tr>
+                    <th scope="row">{format!("{} alone", exit_name(e, n))}</th>
+                    <td>{format!("{:.3}", p.accuracy)}</td>
+                    <td>{format!("{:.3}", p.eodds_abs)}</td>
+                    <td>{pct(*c)}</td>
+                </tr>
+            }
+        })
+        .collect::<Vec<_>>();
+    view! {
+        <table class="cells">
+            <tr>
+                <th scope="col">"exit"</th>
+                <th scope="col">"accuracy"</th>
+                <th scope="col">"EOdd (abs)"</th>
+                <th scope="col">"compute"</th>
+            </tr>
+            {rows}
+            <tr>
+                <th scope="row">{format!("policy at θ = {:.3}", d.theta)}</th>
+                <td>{format!("{:.3}", d.policy.accuracy)}</td>
+                <td>{format!("{:.3}", d.policy.eodds_abs)}</td>
+                <td>{pct(1.0 - d.policy.compute_saved)}</td>
+            </tr>
+        </table>
+    }
 }
 
 /// The per-exit chart (`#exit-chart`): follows θ live from the audit's logits (no inference).
@@ -166,6 +211,10 @@ pub fn ExitChart(state: AppState) -> impl IntoView {
         >
             {move || data.get().map(|d| exit_chart_svg(&d))}
             <figcaption>{move || data.with(|d| d.as_ref().map(caption))}</figcaption>
+            <details class="chart-numbers">
+                <summary>"The chart's numbers"</summary>
+                {move || data.with(|d| d.as_ref().map(numbers_table))}
+            </details>
         </figure>
     }
 }

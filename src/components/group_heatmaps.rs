@@ -6,7 +6,8 @@ use leptos::prelude::*;
 use crate::protocol::GroupHeat;
 use crate::state::{AuditState, ModelState};
 
-const EXPLANATION: &str = "Where the final head looks, per group of the evaluation subset: each \
+const EXPLANATION: &str =
+    "Where the final head looks, per group of the evaluation data audited above: each \
      image's class activation map for the class the final head predicts, positive part scaled to \
      [0, 1], averaged over the group (red: where the group's maps are hottest). Computed in this \
      browser from the audit above. Under each map, when the subset carries lesion masks: the mean \

@@ -62,10 +62,12 @@ fn pruning(p: &fairscreen_core::format::PruningInfo) -> String {
     )
 }
 
-/// The card body for `c` (a file of `bytes` bytes); `policy` is the audit's policy sentence.
+/// The card body for `c` (a file of `bytes` bytes, shipped with the models `baselines` as its
+/// baselines); `policy` is the audit's policy sentence.
 fn card_body(
     c: ModelCard,
     bytes: Option<usize>,
+    baselines: Vec<String>,
     precision: Signal<String>,
     policy: Signal<Option<String>>,
 ) -> impl IntoView {
@@ -95,12 +97,28 @@ fn card_body(
     });
     let fine_tuned = c.fine_tuning.clone().map(|f| {
         let summary = fine_tuning_summary(&f, &c.config);
+        let baseline_of = f.baseline_of.clone().unwrap_or_default();
+        let title = match &f.baseline_of {
+            Some(model) => format!("Baseline of {model} (FairTune)"),
+            None => "Fine-tuned (FairTune)".to_string(),
+        };
         view! {
-            <dt>"Fine-tuned (FairTune)"</dt>
-            <dd id="card-fine-tuning">
+            <dt>{title}</dt>
+            <dd id="card-fine-tuning" data-baseline-of=baseline_of>
                 {summary}
                 <PeftMaskPicture fine_tuning=f config=c.config.clone() />
             </dd>
+        }
+    });
+    let baselines = (!baselines.is_empty()).then(|| {
+        let text = format!(
+            "{}. Choose each in the picker and compute its fairness statistics: the comparison \
+             table below then sets them side by side with this model.",
+            baselines.join(", ")
+        );
+        view! {
+            <dt>"Shipped with its baselines"</dt>
+            <dd id="card-baselines" data-models=baselines.join(",")>{text}</dd>
         }
     });
     let theta = format!("{:.3}", c.default_theta);
@@ -122,6 +140,7 @@ fn card_body(
             <dd id="card-compute">{compute} ". " {move || policy.get()}</dd>
             {pruned}
             {fine_tuned}
+            {baselines}
             <dt>"Default θ"</dt>
             <dd id="card-theta">{theta} {theta_how}</dd>
             <dt>"Classes"</dt>
@@ -158,7 +177,21 @@ pub fn ModelCardView(state: AppState) -> impl IntoView {
     let body = move || {
         let card = models.card.get()?;
         let bytes = models.loaded_entry().map(|e| e.bytes);
-        Some(card_body(card, bytes, precision, policy))
+        // A twin (…-int8, …-f16) was shipped with the baselines of the model it was quantized from.
+        let origin = card.quantized_from.clone().unwrap_or(card.name.clone());
+        let baselines = models.models.with(|all| {
+            all.iter()
+                .filter(|m| {
+                    m.card
+                        .as_ref()
+                        .and_then(|c| c.fine_tuning.as_ref())
+                        .and_then(|f| f.baseline_of.as_deref())
+                        == Some(origin.as_str())
+                })
+                .map(|m| m.entry.name.clone())
+                .collect()
+        });
+        Some(card_body(card, bytes, baselines, precision, policy))
     };
     view! {
         <section

@@ -23,6 +23,8 @@ fn option_label(m: &ModelChoice) -> String {
     }
 }
 
+const OWN_MODEL: &str = "Or load your own model file (.safetensors written by fairscreen-train; \
+     it is checked like ours and stays on this device): ";
 const NOT_A_DIAGNOSIS: &str =
     " Not a diagnosis: every model here is a research demo trained on generated images.";
 
@@ -66,6 +68,13 @@ pub fn ModelPicker(state: AppState) -> impl IntoView {
             .collect::<Vec<_>>()
     };
     let on_change = move |ev: leptos::ev::Event| state.switch_model(event_target_value(&ev));
+    let on_file = move |ev: leptos::ev::Event| {
+        let input: web_sys::HtmlInputElement = event_target(&ev);
+        if let Some(file) = input.files().and_then(|f| f.get(0)) {
+            state.load_own_model_file(file);
+        }
+        input.set_value("");
+    };
     let note = move || {
         models
             .switching
@@ -95,6 +104,14 @@ pub fn ModelPicker(state: AppState) -> impl IntoView {
                 {options}
             </select>
             <span class="note">{note}</span>
+            <label class="own-model" for="own-model-file">{OWN_MODEL}</label>
+            <input
+                id="own-model-file"
+                type="file"
+                accept=".safetensors"
+                prop:disabled=locked
+                on:change=on_file
+            />
             <p class="hint" id="picker-trained-on">
                 {trained_on}
                 {NOT_A_DIAGNOSIS}

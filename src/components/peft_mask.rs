@@ -27,7 +27,7 @@ fn cell(label: String, trains: bool) -> impl IntoView {
 pub fn fine_tuning_summary(f: &FineTuningInfo, config: &ModelConfig) -> String {
     let trained = f.mask.trainable(config).len();
     format!(
-        "fine-tuned from {} with {trained} of {} parameter groups trainable (and the final head), lr {:.5}; \
+        "starts from {}; {trained} of {} parameter groups trainable (and the final head), lr {:.5}; \
          validation {} {:.4}. {}",
         f.pretrained,
         f.mask.bits.len(),

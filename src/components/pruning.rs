@@ -128,7 +128,7 @@ fn levels_table(f: &PruningFamily) -> impl IntoView {
         .map(|h| view! { <th>{*h}</th> })
         .collect::<Vec<_>>();
     view! {
-        <div class="scroll">
+        <div class="scroll" tabindex="0" role="region" aria-label="Pruning levels (scrolls sideways)">
             <table id="pruning-table">
                 <tr>{headers}</tr>
                 {rows}

@@ -4,6 +4,8 @@ use leptos::prelude::*;
 
 use crate::state::AppState;
 
+const CAMERA_HINT: &str = "On a phone, \"Take a photo\" opens the back camera. Photos are read \
+     upright as you see them (their EXIF orientation applied) and stay on this device.";
 const THETA_HINT: &str = "A photo leaves at the first exit whose top probability reaches θ; \
      otherwise the final head answers.";
 
@@ -64,6 +66,19 @@ pub fn UploadZone(state: AppState) -> impl IntoView {
                 prop:disabled=busy
                 on:change=on_change
             />
+            <input
+                id="camera-input"
+                class="visually-hidden"
+                type="file"
+                accept="image/*"
+                capture="environment"
+                prop:disabled=busy
+                on:change=on_change
+            />
+            <label class="camera" for="camera-input">
+                "Take a photo"
+            </label>
+            <p class="hint">{CAMERA_HINT}</p>
         </div>
         <label class="theta">
             "Early-exit threshold θ: "

@@ -64,8 +64,10 @@ pub struct AuditState {
     pub status: RwSignal<AuditStatus>,
     /// The audit in progress (one at a time; it goes on if another model is chosen).
     pub running: RwSignal<Option<AuditRun>>,
-    /// Finished audits by model name (kept across switches).
+    /// Finished audits on the active evaluation data by model name (kept across switches).
     pub cache: RwSignal<BTreeMap<String, Arc<AuditEntry>>>,
+    /// Finished audits on the other evaluation data, by data name.
+    pub other_data: RwSignal<BTreeMap<String, BTreeMap<String, Arc<AuditEntry>>>>,
     /// How many times a model ran over the evaluation subset (switching back must not add one).
     pub runs: RwSignal<u32>,
     /// Index of the grouping shown in the dashboard.
@@ -79,6 +81,7 @@ impl AuditState {
             status: RwSignal::new(AuditStatus::Idle),
             running: RwSignal::new(None),
             cache: RwSignal::new(BTreeMap::new()),
+            other_data: RwSignal::new(BTreeMap::new()),
             runs: RwSignal::new(0),
             grouping: RwSignal::new(0),
         }

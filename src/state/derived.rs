@@ -28,6 +28,8 @@ pub struct ExitChartData {
     pub policy: OperatingPoint,
     /// Evaluation images.
     pub samples: usize,
+    /// True when the data is the user's own folder (not the generated subset).
+    pub user_data: bool,
 }
 
 /// One shipped pruning level of a model family (the unpruned base and the models pruned from it).
@@ -100,6 +102,11 @@ pub fn timed<T>(what: &str, f: impl FnOnce() -> T) -> T {
     out
 }
 
+/// True when the evaluation data audited is a folder the user read (not the bundled subset).
+pub fn on_user_data(s: AppState) -> bool {
+    s.eval.active_choice().is_some_and(|c| c.user_folder)
+}
+
 /// Each exit alone and the policy at the current θ for the loaded model's audit logits
 /// (follows θ, the model and new audits).
 pub fn exit_chart(s: AppState) -> Option<ExitChartData> {
@@ -136,6 +143,7 @@ fn exit_chart_untimed(s: AppState) -> Option<ExitChartData> {
             .collect(),
         policy: policy_point(&config, logits, &labels, &groups, theta),
         samples: labels.len(),
+        user_data: on_user_data(s),
     })
 }
 

@@ -1,9 +1,12 @@
-//! The bundled evaluation subset: its loading state and, once loaded, its labels and groups.
+//! The evaluation data: the bundled subset (its loading state) and the folders the user read,
+//! which one audits run on, and, for that one, its labels and groups.
 
 use std::sync::Arc;
 
 use fairscreen_core::{DataCard, EvalBundle};
 use leptos::prelude::*;
+
+use fairscreen_core::folder_bundle::SkippedItem;
 
 use crate::protocol::BundleMeta;
 
@@ -35,13 +38,45 @@ impl EvalStatus {
     }
 }
 
-/// The evaluation subset as the page knows it (the pixels stay in the worker).
+/// One evaluation data set the page can audit on.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DataChoice {
+    /// Its name (its card's).
+    pub name: String,
+    /// Labels, groups and card, without pixels.
+    pub bundle: Arc<EvalBundle>,
+    /// File size in bytes (0 for a folder).
+    pub bytes: usize,
+    /// Rows and photos left out when it was read (a folder's).
+    pub skipped: Vec<SkippedItem>,
+    /// True for a folder the user read (false for the bundled subset).
+    pub user_folder: bool,
+}
+
+/// Reading a folder the user chose.
+#[derive(Clone, Debug, PartialEq)]
+pub enum FolderStatus {
+    /// Nothing being read.
+    Idle,
+    /// Reading `labels.csv` rows: done of the total (0, 0 until the first report).
+    Reading(String, usize, usize),
+    /// The last folder could not be read: why.
+    Failed(String),
+}
+
+/// The evaluation data as the page knows it (the pixels stay in the worker).
 #[derive(Clone, Copy)]
 pub struct EvalState {
-    /// Loading state and card.
+    /// The active data's loading state and card.
     pub status: RwSignal<EvalStatus>,
-    /// Labels, groups and card, without pixels (for reports and charts).
+    /// The active data's labels, groups and card, without pixels (for reports and charts).
     pub bundle: RwSignal<Option<Arc<EvalBundle>>>,
+    /// Every data set read: the bundled subset first, then the user's folders.
+    pub datasets: RwSignal<Vec<DataChoice>>,
+    /// The active data's name.
+    pub active: RwSignal<String>,
+    /// Reading a folder.
+    pub folder: RwSignal<FolderStatus>,
 }
 
 impl EvalState {
@@ -50,14 +85,43 @@ impl EvalState {
         Self {
             status: RwSignal::new(EvalStatus::Waiting),
             bundle: RwSignal::new(None),
+            datasets: RwSignal::new(Vec::new()),
+            active: RwSignal::new(String::new()),
+            folder: RwSignal::new(FolderStatus::Idle),
         }
     }
 
-    /// The worker has loaded and verified the subset.
+    /// The worker has loaded and verified the bundled subset: listed, and active unless a folder
+    /// was made active first.
     pub fn ready(self, meta: BundleMeta) {
-        self.bundle.set(Some(Arc::new(meta.to_bundle())));
-        self.status
-            .set(EvalStatus::Ready(Box::new(meta.card), meta.bytes));
+        let choice = DataChoice {
+            name: meta.card.name.clone(),
+            bundle: Arc::new(meta.to_bundle()),
+            bytes: meta.bytes,
+            skipped: Vec::new(),
+            user_folder: false,
+        };
+        self.datasets.update(|d| d.insert(0, choice.clone()));
+        if self.active.get_untracked().is_empty() {
+            self.show(&choice);
+        }
+    }
+
+    /// Makes `choice` the data the views show.
+    pub(super) fn show(self, choice: &DataChoice) {
+        self.active.set(choice.name.clone());
+        self.bundle.set(Some(choice.bundle.clone()));
+        self.status.set(EvalStatus::Ready(
+            Box::new(choice.bundle.card.clone()),
+            choice.bytes,
+        ));
+    }
+
+    /// The active data's entry.
+    pub fn active_choice(self) -> Option<DataChoice> {
+        let name = self.active.get();
+        self.datasets
+            .with(|d| d.iter().find(|c| c.name == name).cloned())
     }
 
     /// True once the subset is loaded.

@@ -1,11 +1,14 @@
-//! The page's state: one sub-state per concern (page, models, photo, evaluation subset, audit),
-//! the actions that change it (methods, which send requests to the inference worker), and the
-//! worker's events applied to it. Derived view data is in [`derived`]. Nothing here renders.
+//! The page's state: one sub-state per concern (page, models, photo, evaluation subset, audit,
+//! the user's own data), the actions that change it (methods, which send requests to the
+//! inference worker), and the worker's events applied to it. Derived view data is in
+//! [`derived`]. Nothing here renders.
 
 mod audit;
 pub mod derived;
 mod eval;
+pub mod export;
 mod models;
+mod own_data;
 mod page;
 mod photo;
 mod worker_link;
@@ -13,8 +16,9 @@ mod worker_link;
 use leptos::prelude::*;
 
 pub use audit::{audit_options, AuditState, AuditStatus};
-pub use eval::{EvalState, EvalStatus};
+pub use eval::{EvalState, EvalStatus, FolderStatus};
 pub use models::{ModelChoice, ModelState};
+pub use own_data::OwnDataState;
 pub use page::{OfflineStatus, PageState, Status};
 pub use photo::PhotoState;
 
@@ -33,6 +37,8 @@ pub struct AppState {
     pub eval: EvalState,
     /// Audits of the evaluation subset, by model.
     pub audit: AuditState,
+    /// The user's own data (a predictions CSV) and its audit.
+    pub own: OwnDataState,
 }
 
 impl AppState {
@@ -44,6 +50,7 @@ impl AppState {
             photo: PhotoState::new(),
             eval: EvalState::new(),
             audit: AuditState::new(),
+            own: OwnDataState::new(),
         }
     }
 
@@ -96,6 +103,9 @@ impl AppState {
                 theta,
                 reports,
             } => self.reports_arrived(model, theta, reports),
+            Event::FolderProgress { done, total } => self.folder_progress(done, total),
+            Event::FolderRead(outcome) => self.folder_read(outcome),
+            Event::PredictionsAudited(outcome) => self.predictions_audited(outcome),
             Event::Panic(message) => {
                 let text = format!(
                     "internal error in the inference worker: {message}. Reload the page to \

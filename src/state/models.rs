@@ -108,6 +108,33 @@ impl AppState {
         super::worker_link::send(Request::LoadModel { name }, None);
     }
 
+    /// Validates and loads a model file the user chose, in the worker (it stays on the device);
+    /// once loaded it joins the picker as `your file <name>`. A damaged file is refused with a
+    /// message and the loaded model stays.
+    pub fn load_own_model_file(self, file: web_sys::File) {
+        let name = file.name();
+        if self.models.switching.get_untracked().is_some()
+            || !self.page.status.get_untracked().is_idle()
+        {
+            self.page.error.set(Some(format!(
+                "cannot load {name} now: wait for the current step to finish"
+            )));
+            return;
+        }
+        self.models.switching.set(Some(name.clone()));
+        self.page.status.set(Status::Loading(format!(
+            "checking and loading your model file {name}"
+        )));
+        leptos::task::spawn_local(async move {
+            match super::worker_link::file_bytes(&file).await {
+                Ok(bytes) => {
+                    super::worker_link::send(Request::LoadOwnModel { file: name }, Some(bytes))
+                }
+                Err(e) => self.model_failed(name, e, false),
+            }
+        });
+    }
+
     /// Makes the worker's newly loaded model the page's (all state at once, so no view sees a
     /// mix of two models).
     pub(super) fn commit_model(
@@ -126,6 +153,15 @@ impl AppState {
             });
         }
         self.models.precision.set(precision);
+        // A model file of the user's joins the list (the index's models are there already).
+        self.models.models.update(|m| {
+            if !m.iter().any(|c| c.entry.name == name) {
+                m.push(ModelChoice {
+                    entry: entry.clone(),
+                    card: None,
+                });
+            }
+        });
         self.models.set_card(&name, card.clone());
         self.photo.theta.set(card.default_theta);
         self.models.card.set(Some(card));

@@ -3,10 +3,8 @@
 use std::collections::BTreeMap;
 use std::sync::Arc;
 
-use js_sys::Uint8Array;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
-use wasm_bindgen_futures::JsFuture;
 
 use super::{AppState, PageState, Status};
 use crate::protocol::{PhotoResult, Request};
@@ -54,16 +52,12 @@ impl AppState {
         }
         self.page.status.set(Status::Running);
         spawn_local(async move {
-            let name = file.name();
-            match JsFuture::from(file.array_buffer()).await {
-                Ok(buf) => {
-                    let bytes = Uint8Array::new(&buf).to_vec();
-                    super::worker_link::send(Request::Classify { file: name }, Some(bytes));
+            match super::worker_link::file_bytes(&file).await {
+                Ok(bytes) => {
+                    super::worker_link::send(Request::Classify { file: file.name() }, Some(bytes))
                 }
                 Err(e) => {
-                    self.page
-                        .error
-                        .set(Some(format!("{name}: reading {name} failed: {e:?}")));
+                    self.page.error.set(Some(e));
                     self.settle();
                 }
             }

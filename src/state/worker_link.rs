@@ -7,7 +7,7 @@ use js_sys::Reflect;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen::JsCast;
 
-use crate::protocol::{pack, unpack, Event, Request};
+use crate::protocol::{pack, pack_files, unpack, Event, Request};
 
 /// Applying one event taking longer than this is logged (the page must stay responsive).
 const SLOW_EVENT_MS: f64 = 50.0;
@@ -16,7 +16,8 @@ const SLOW_EVENT_MS: f64 = 50.0;
 struct Link {
     worker: web_sys::Worker,
     ready: bool,
-    queue: Vec<(Request, Option<Vec<u8>>)>,
+    /// Packed messages waiting for the worker to be ready.
+    queue: Vec<JsValue>,
 }
 
 thread_local! {
@@ -86,8 +87,8 @@ pub fn start(on_event: impl Fn(Event) + 'static) -> Result<(), String> {
     Ok(())
 }
 
-fn post(worker: &web_sys::Worker, request: &Request, bytes: Option<&[u8]>) {
-    if let Err(e) = worker.post_message(&pack(request, bytes)) {
+fn post(worker: &web_sys::Worker, message: &JsValue) {
+    if let Err(e) = worker.post_message(message) {
         log::error!("could not post to the worker: {e:?}");
     }
 }
@@ -97,18 +98,37 @@ fn flush() {
     LINK.with(|l| {
         if let Some(link) = l.borrow_mut().as_mut() {
             link.ready = true;
-            for (request, bytes) in link.queue.drain(..) {
-                post(&link.worker, &request, bytes.as_deref());
+            for message in link.queue.drain(..) {
+                post(&link.worker, &message);
             }
         }
     });
 }
 
+/// Posts a packed message, or queues it until the worker is ready.
+fn send_packed(what: &Request, message: JsValue) {
+    LINK.with(|l| match l.borrow_mut().as_mut() {
+        Some(link) if link.ready => post(&link.worker, &message),
+        Some(link) => link.queue.push(message),
+        None => log::error!("no inference worker to send {what:?} to"),
+    });
+}
+
 /// Sends a request (with optional bytes) to the worker, or queues it until the worker is ready.
 pub fn send(request: Request, bytes: Option<Vec<u8>>) {
-    LINK.with(|l| match l.borrow_mut().as_mut() {
-        Some(link) if link.ready => post(&link.worker, &request, bytes.as_deref()),
-        Some(link) => link.queue.push((request, bytes)),
-        None => log::error!("no inference worker to send {request:?} to"),
-    });
+    send_packed(&request, pack(&request, bytes.as_deref()));
+}
+
+/// Sends a request with files (the worker reads them) to the worker.
+pub fn send_files(request: Request, files: &[web_sys::File]) {
+    send_packed(&request, pack_files(&request, files));
+}
+
+/// The bytes of a file the user chose (read on the page, then sent to the worker).
+pub async fn file_bytes(file: &web_sys::File) -> Result<Vec<u8>, String> {
+    let name = file.name();
+    wasm_bindgen_futures::JsFuture::from(file.array_buffer())
+        .await
+        .map(|buf| js_sys::Uint8Array::new(&buf).to_vec())
+        .map_err(|e| format!("{name}: reading {name} failed: {e:?}"))
 }

@@ -159,7 +159,18 @@ pub async fn load_model(
 ) -> Result<LoadedModel, String> {
     let bytes = fetch_bytes(&format!("models/{}", entry.file)).await?;
     verify_asset("models", entry, &bytes).await?;
-    let f16 = card_from_prefix(&bytes)
+    model_from_bytes(device, shader_f16, &bytes, &entry.file).await
+}
+
+/// A model from the bytes of its file (`file` names it in messages), validated like every model
+/// (format, shapes, card, the card's tensor sha256), on `device`, warmed up.
+pub async fn model_from_bytes(
+    device: &Device,
+    shader_f16: bool,
+    bytes: &[u8],
+    file: &str,
+) -> Result<LoadedModel, String> {
+    let f16 = card_from_prefix(bytes)
         .ok()
         .flatten()
         .is_some_and(|c| computes_in_f16(&c.quantization, shader_f16));
@@ -168,8 +179,8 @@ pub async fn load_model(
     } else {
         FloatDType::F32
     };
-    let model = LoadedModel::from_bytes_in(&bytes, device, compute)
-        .map_err(|e| format!("model {} could not be loaded: {e}", entry.file))?;
+    let model = LoadedModel::from_bytes_in(bytes, device, compute)
+        .map_err(|e| format!("model {file} could not be loaded: {e}"))?;
     let side = model.card.config.input_size;
     model
         .logits_async(&[vec![0.0; 3 * side * side]])

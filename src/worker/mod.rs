@@ -4,6 +4,7 @@
 
 mod assets;
 mod backend;
+mod own_data;
 mod screen;
 
 use std::cell::RefCell;
@@ -23,8 +24,12 @@ use wasm_bindgen::JsCast;
 use wasm_bindgen_futures::spawn_local;
 
 use crate::protocol::{
-    pack, unpack, AuditResult, BackendInfo, BundleMeta, Event, ExitLogits, PhotoResult, Request,
+    pack, unpack, AuditResult, BackendInfo, BundleMeta, Event, ExitLogits, FolderData, PhotoResult,
+    Request,
 };
+
+/// Exit logits of every audited model on one evaluation data set, by model name.
+type Audits = BTreeMap<String, Rc<ExitLogits>>;
 
 /// What the worker holds between requests.
 #[derive(Default)]
@@ -37,10 +42,15 @@ struct Session {
     model: Option<(String, Rc<LoadedModel>)>,
     /// The last screened photo (re-screened when the model changes).
     photo: Option<(String, Rc<Vec<u8>>)>,
-    /// The decoded evaluation subset.
+    /// The evaluation data audits run on (the bundled subset, or a folder the user read).
     bundle: Option<Rc<EvalBundle>>,
-    /// Exit logits on the evaluation subset of every audited model, by name.
-    audits: BTreeMap<String, Rc<ExitLogits>>,
+    /// Exit logits on the active evaluation data of every audited model, by name.
+    audits: Audits,
+    /// Every evaluation data read, by name, with the audits of the ones not active.
+    datasets: BTreeMap<String, (Rc<EvalBundle>, Audits)>,
+    /// Model files the user loaded (validated), by name: their entry and bytes. They stay here,
+    /// on the device.
+    own_models: BTreeMap<String, (AssetEntry, Rc<Vec<u8>>)>,
 }
 
 thread_local! {
@@ -71,7 +81,10 @@ pub fn start() {
     let scope: web_sys::DedicatedWorkerGlobalScope = js_sys::global().unchecked_into();
     let on_message = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(
         |ev: web_sys::MessageEvent| match unpack::<Request>(&ev.data()) {
-            Ok((request, bytes)) => spawn_local(handle(request, bytes)),
+            Ok((request, bytes)) => {
+                let files = crate::protocol::unpack_files(&ev.data());
+                spawn_local(handle(request, bytes, files))
+            }
             Err(e) => log::error!("the worker got {e}"),
         },
     );
@@ -80,13 +93,19 @@ pub fn start() {
     send(&Event::Ready);
 }
 
-async fn handle(request: Request, bytes: Option<Vec<u8>>) {
+async fn handle(request: Request, bytes: Option<Vec<u8>>, files: Vec<web_sys::File>) {
     match request {
         Request::Start { cpu_requested } => start_session(cpu_requested).await,
         Request::LoadModel { name } => switch_model(name).await,
         Request::Classify { file } => classify(file, bytes.unwrap_or_default()).await,
         Request::Audit { theta } => audit(theta).await,
         Request::Reports { model, theta } => reports(model, theta),
+        Request::LoadOwnModel { file } => load_own_model(file, bytes.unwrap_or_default()).await,
+        Request::ReadFolder { folder, paths } => read_folder(folder, paths, files).await,
+        Request::SelectData { name } => select_data(&name),
+        Request::AuditPredictions { file } => send(&Event::PredictionsAudited(
+            own_data::audit_predictions(file, &bytes.unwrap_or_default()),
+        )),
     }
 }
 
@@ -180,9 +199,18 @@ async fn switch_model(name: String) {
     let outcome = async {
         let (device, f16) = with(|s| s.backend.as_ref().map(|(d, i)| (d.clone(), i.shader_f16)))
             .ok_or("no backend is ready")?;
-        let entry = with(|s| s.index.assets.iter().find(|e| e.name == name).cloned())
-            .ok_or("it is not in models/index.json")?;
-        let model = assets::load_model(&device, f16, &entry).await?;
+        let (entry, model) = match with(|s| s.own_models.get(&name).cloned()) {
+            Some((entry, bytes)) => {
+                let model = assets::model_from_bytes(&device, f16, &bytes, &entry.file).await?;
+                (entry, model)
+            }
+            None => {
+                let entry = with(|s| s.index.assets.iter().find(|e| e.name == name).cloned())
+                    .ok_or("it is not in models/index.json")?;
+                let model = assets::load_model(&device, f16, &entry).await?;
+                (entry, model)
+            }
+        };
         let reclassified = match with(|s| s.photo.clone()) {
             Some((file, bytes)) => Some(screen::screen(&model, &file, &bytes).await),
             None => None,
@@ -203,6 +231,43 @@ async fn switch_model(name: String) {
             error,
             fatal: false,
         }),
+    }
+}
+
+/// The name a model file the user loaded goes by.
+fn own_model_name(file: &str) -> String {
+    format!("your file {file}")
+}
+
+/// Validates and loads a model file the user chose (like a shipped model, without the index's
+/// checksum: it has none) and makes it the loaded model; a damaged file is refused and the
+/// previous model stays.
+async fn load_own_model(file: String, bytes: Vec<u8>) {
+    // A second file of the same name gets its own entry (the first may be loaded or audited).
+    let base = own_model_name(&file);
+    let taken = |n: &String| with(|s| s.own_models.contains_key(n));
+    let name = (1..)
+        .map(|k| {
+            if k == 1 {
+                base.clone()
+            } else {
+                format!("{base} ({k})")
+            }
+        })
+        .find(|n| !taken(n))
+        .unwrap_or(base);
+    let entry = AssetEntry {
+        name: name.clone(),
+        file,
+        bytes: bytes.len(),
+        sha256: fairscreen_core::assets::sha256_hex(&bytes),
+    };
+    with(|s| s.own_models.insert(name.clone(), (entry, Rc::new(bytes))));
+    switch_model(name.clone()).await;
+    let loaded = with(|s| s.model.as_ref().is_some_and(|(n, _)| *n == name));
+    if !loaded {
+        // Refused: forget the bad bytes; the previous model stays loaded.
+        with(|s| s.own_models.remove(&name));
     }
 }
 
@@ -242,10 +307,73 @@ async fn load_eval() {
     match outcome {
         Ok((bundle, bytes)) => {
             let meta = BundleMeta::of(&bundle, bytes);
-            with(|s| s.bundle = Some(Rc::new(bundle)));
+            let bundle = Rc::new(bundle);
+            with(|s| {
+                s.datasets
+                    .insert(bundle.card.name.clone(), (bundle.clone(), BTreeMap::new()));
+                if s.bundle.is_none() {
+                    s.bundle = Some(bundle);
+                }
+            });
             send(&Event::EvalReady(Box::new(meta)));
         }
         Err(e) => send(&Event::EvalFailed(e)),
+    }
+}
+
+/// Makes the named evaluation data the active one; the audits of the data left are kept with it.
+fn select_data(name: &str) {
+    with(|s| {
+        if s.bundle.as_ref().is_some_and(|b| b.card.name == name) {
+            return;
+        }
+        if !s.datasets.contains_key(name) {
+            return log::error!("no evaluation data named {name}");
+        }
+        if let Some(old) = s.bundle.take() {
+            let kept = std::mem::take(&mut s.audits);
+            s.datasets.insert(old.card.name.clone(), (old, kept));
+        }
+        if let Some((bundle, audits)) = s.datasets.get(name).cloned() {
+            s.bundle = Some(bundle);
+            s.audits = audits;
+        }
+    });
+}
+
+/// Reads a labelled folder the user chose into evaluation data for the loaded model (progress
+/// as it goes), makes it the active data and tells the page what was read and skipped.
+async fn read_folder(folder: String, paths: Vec<String>, files: Vec<web_sys::File>) {
+    let Some((_, model)) = with(|s| s.model.clone()) else {
+        return send(&Event::FolderRead(
+            Err("the model is not loaded yet".into()),
+        ));
+    };
+    let name = if folder.is_empty() {
+        "your chosen files".to_string()
+    } else {
+        format!("your folder {folder}")
+    };
+    let outcome = own_data::read_folder(&name, &paths, &files, &model.card.config).await;
+    match outcome {
+        Ok((bundle, skipped)) => {
+            let meta = BundleMeta::of(&bundle, 0);
+            with(|s| {
+                s.datasets
+                    .insert(name.clone(), (Rc::new(bundle), BTreeMap::new()));
+                // The same folder read again replaces the active data and its audits.
+                if s.bundle.as_ref().is_some_and(|b| b.card.name == name) {
+                    s.bundle = None;
+                    s.audits.clear();
+                }
+            });
+            select_data(&name);
+            send(&Event::FolderRead(Ok(Box::new(FolderData {
+                meta,
+                skipped,
+            }))));
+        }
+        Err(e) => send(&Event::FolderRead(Err(e))),
     }
 }
 

@@ -6,7 +6,7 @@ use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
@@ -19,7 +19,12 @@ pub struct StaticServer {
     down: Arc<AtomicBool>,
     /// Connections closed unanswered while down.
     refused: Arc<AtomicUsize>,
+    /// Every request answered: method, path (query dropped), status code.
+    log: RequestLog,
 }
+
+/// Requests a [`StaticServer`] answered, in order.
+pub type RequestLog = Arc<Mutex<Vec<(String, String, u16)>>>;
 
 fn mime(path: &Path) -> &'static str {
     match path.extension().and_then(|e| e.to_str()).unwrap_or("") {
@@ -30,12 +35,13 @@ fn mime(path: &Path) -> &'static str {
         "json" => "application/json",
         "png" => "image/png",
         "svg" => "image/svg+xml",
+        "webmanifest" => "application/manifest+json",
         "txt" => "text/plain",
         _ => "application/octet-stream",
     }
 }
 
-fn serve_one(mut stream: TcpStream, root: &Path) {
+fn serve_one(mut stream: TcpStream, root: &Path, log: &RequestLog) {
     let mut reader = BufReader::new(stream.try_clone().expect("clone stream"));
     let mut request_line = String::new();
     if reader.read_line(&mut request_line).is_err() {
@@ -62,6 +68,10 @@ fn serve_one(mut stream: TcpStream, root: &Path) {
         ("GET" | "HEAD", _, _) => ("404 Not Found", b"not found".to_vec(), "text/plain"),
         _ => ("405 Method Not Allowed", Vec::new(), "text/plain"),
     };
+    let code = status[..3].parse().unwrap_or(0);
+    if let Ok(mut l) = log.lock() {
+        l.push((method.to_string(), path.to_string(), code));
+    }
     let head = format!(
         "HTTP/1.1 {status}\r\nContent-Type: {ctype}\r\nContent-Length: {}\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n",
         body.len()
@@ -80,6 +90,8 @@ impl StaticServer {
         let down = Arc::new(AtomicBool::new(false));
         let refused = Arc::new(AtomicUsize::new(0));
         let (is_down, count) = (down.clone(), refused.clone());
+        let log: RequestLog = Arc::new(Mutex::new(Vec::new()));
+        let server_log = log.clone();
         std::thread::spawn(move || {
             for stream in listener.incoming().flatten() {
                 if is_down.load(Ordering::SeqCst) {
@@ -87,11 +99,21 @@ impl StaticServer {
                     let _ = stream.shutdown(std::net::Shutdown::Both);
                     continue;
                 }
-                let root = root.clone();
-                std::thread::spawn(move || serve_one(stream, &root));
+                let (root, log) = (root.clone(), server_log.clone());
+                std::thread::spawn(move || serve_one(stream, &root, &log));
             }
         });
-        Self { url, down, refused }
+        Self {
+            url,
+            down,
+            refused,
+            log,
+        }
+    }
+
+    /// Takes the requests answered so far (the log starts again empty).
+    pub fn take_requests(&self) -> Vec<(String, String, u16)> {
+        std::mem::take(&mut *self.log.lock().unwrap())
     }
 
     /// Takes the network down (every later connection is closed unanswered) or back up.
@@ -189,6 +211,16 @@ fn call(method: &str, url: &str, body: Option<Value>) -> Result<Value, String> {
 impl Session {
     /// Starts headless Chromium; `webgpu` adds the flags that enable SwiftShader WebGPU.
     pub fn new(webgpu: bool) -> Self {
+        Self::start(webgpu, false)
+    }
+
+    /// Like [`Session::new`], also recording the browser's network requests (every target the
+    /// page's DevTools session sees) for [`Session::network_requests`].
+    pub fn with_network_log(webgpu: bool) -> Self {
+        Self::start(webgpu, true)
+    }
+
+    fn start(webgpu: bool, network_log: bool) -> Self {
         let driver = ChromeDriver::start();
         let profile = std::env::temp_dir().join(format!(
             "fairscreen-e2e-{}-{}",
@@ -225,7 +257,11 @@ impl Session {
         let caps = json!({"capabilities": {"alwaysMatch": {
             "browserName": "chrome",
             "goog:chromeOptions": {"binary": binary, "args": args},
-            "goog:loggingPrefs": {"browser": "ALL"}
+            "goog:loggingPrefs": if network_log {
+                json!({"browser": "ALL", "performance": "ALL"})
+            } else {
+                json!({"browser": "ALL"})
+            }
         }}});
         let v = call("POST", &format!("{}/session", driver.url), Some(caps))
             .expect("new WebDriver session");
@@ -300,6 +336,17 @@ impl Session {
         .expect("execute script")
     }
 
+    /// Runs an asynchronous script (it calls `arguments[arguments.length - 1]` with its result)
+    /// and returns that result.
+    pub fn script_async(&self, js: &str) -> Value {
+        self.cmd(
+            "POST",
+            "/execute/async",
+            Some(json!({"script": js, "args": []})),
+        )
+        .expect("execute async script")
+    }
+
     /// Polls `check` every 200 ms until it returns Some or `timeout` passes.
     pub fn wait_for<T>(
         &self,
@@ -339,6 +386,27 @@ impl Session {
             Ok(v) => v.to_string(),
             Err(e) => format!("(log unavailable: {e})"),
         }
+    }
+
+    /// The network requests the browser sent since the last call (method, URL), from the
+    /// DevTools performance log (a session made by [`Session::with_network_log`]).
+    pub fn network_requests(&self) -> Vec<(String, String)> {
+        let entries = match self.cmd("POST", "/se/log", Some(json!({"type": "performance"}))) {
+            Ok(Value::Array(entries)) => entries,
+            other => panic!("no performance log: {other:?}"),
+        };
+        entries
+            .iter()
+            .filter_map(|e| serde_json::from_str::<Value>(e["message"].as_str()?).ok())
+            .filter(|m| m["message"]["method"] == "Network.requestWillBeSent")
+            .map(|m| {
+                let r = &m["message"]["params"]["request"];
+                (
+                    r["method"].as_str().unwrap_or("").to_string(),
+                    r["url"].as_str().unwrap_or("").to_string(),
+                )
+            })
+            .collect()
     }
 
     /// Resizes the browser window (outer size, in CSS pixels).

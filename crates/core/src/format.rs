@@ -93,6 +93,9 @@ pub struct FineTuningInfo {
     pub validation_value: f64,
     /// How the mask and lr were chosen: sampler, trials, pruner, data (validation only).
     pub selection: String,
+    /// The searched model this one was shipped with as a baseline (None: the searched model).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub baseline_of: Option<String>,
 }
 
 /// Channel pruning applied to a base model (papers.md §3).

@@ -4,7 +4,7 @@
 use std::fmt;
 
 use image::imageops::FilterType;
-use image::{DynamicImage, ImageFormat, RgbImage};
+use image::{DynamicImage, ImageDecoder, ImageFormat, RgbImage};
 
 use crate::config::ModelConfig;
 
@@ -50,7 +50,8 @@ impl fmt::Display for DecodeError {
 
 impl std::error::Error for DecodeError {}
 
-/// Decodes JPEG, PNG or WebP bytes into RGB8; any other content gets a clear error.
+/// Decodes JPEG, PNG or WebP bytes into RGB8, turned upright by its EXIF orientation; any other
+/// content gets a clear error.
 pub fn decode_image(bytes: &[u8]) -> Result<RgbImage, DecodeError> {
     if bytes.is_empty() {
         return Err(DecodeError::Empty);
@@ -62,14 +63,23 @@ pub fn decode_image(bytes: &[u8]) -> Result<RgbImage, DecodeError> {
     ) {
         return Err(DecodeError::Unsupported(format));
     }
-    let img =
-        image::load_from_memory_with_format(bytes, format).map_err(|e| DecodeError::Decode {
-            format,
-            message: e.to_string(),
-        })?;
+    let decode_error = |e: image::ImageError| DecodeError::Decode {
+        format,
+        message: e.to_string(),
+    };
+    let mut decoder = image::ImageReader::with_format(std::io::Cursor::new(bytes), format)
+        .into_decoder()
+        .map_err(decode_error)?;
+    // The EXIF orientation (a phone's portrait photo is stored sideways): the model and the
+    // heatmap see the photo as its owner does. An unreadable orientation tag counts as none.
+    let orientation = decoder
+        .orientation()
+        .unwrap_or(image::metadata::Orientation::NoTransforms);
+    let mut img = DynamicImage::from_decoder(decoder).map_err(decode_error)?;
     if img.width() == 0 || img.height() == 0 {
         return Err(DecodeError::NoPixels);
     }
+    img.apply_orientation(orientation);
     Ok(img.to_rgb8())
 }
 

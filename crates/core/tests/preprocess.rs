@@ -79,3 +79,51 @@ fn prepared_input_is_normalised_chw() {
         .iter()
         .all(|&v| (v - expect(0.0)).abs() < 1e-6));
 }
+
+/// `jpeg` with an EXIF APP1 segment (little-endian TIFF, one IFD entry: Orientation) after SOI.
+fn with_exif_orientation(jpeg: &[u8], orientation: u16) -> Vec<u8> {
+    let mut tiff = b"II\x2a\x00\x08\x00\x00\x00\x01\x00\x12\x01\x03\x00\x01\x00\x00\x00".to_vec();
+    tiff.extend_from_slice(&orientation.to_le_bytes());
+    tiff.extend_from_slice(&[0, 0, 0, 0, 0, 0]);
+    let mut app1 = b"Exif\x00\x00".to_vec();
+    app1.extend_from_slice(&tiff);
+    let mut out = jpeg[..2].to_vec();
+    out.extend_from_slice(&[0xFF, 0xE1]);
+    out.extend_from_slice(&((app1.len() + 2) as u16).to_be_bytes());
+    out.extend_from_slice(&app1);
+    out.extend_from_slice(&jpeg[2..]);
+    out
+}
+
+fn jpeg_of(img: &RgbImage) -> Vec<u8> {
+    let mut out = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 95)
+        .encode_image(img)
+        .unwrap();
+    out
+}
+
+#[test]
+fn a_jpeg_is_turned_upright_by_its_exif_orientation() {
+    // Stored 16 × 8 with a bright left edge; orientation 6 says "rotate 90° clockwise to view".
+    let stored = RgbImage::from_fn(16, 8, |x, y| {
+        Rgb([if x < 4 { 250 } else { 20 }, 8 * y as u8, 90])
+    });
+    let plain = jpeg_of(&stored);
+    let as_stored = decode_image(&plain).unwrap();
+    assert_eq!(as_stored.dimensions(), (16, 8));
+    let rotated = decode_image(&with_exif_orientation(&plain, 6)).unwrap();
+    assert_eq!(rotated.dimensions(), (8, 16));
+    assert_eq!(rotated, image::imageops::rotate90(&as_stored));
+    // The bright edge is now on top, as the photographer saw it.
+    assert!(rotated.get_pixel(4, 0)[0] > 200 && rotated.get_pixel(4, 15)[0] < 60);
+    // Orientation 1 (upright) and 3 (upside down).
+    assert_eq!(
+        decode_image(&with_exif_orientation(&plain, 1)).unwrap(),
+        as_stored
+    );
+    assert_eq!(
+        decode_image(&with_exif_orientation(&plain, 3)).unwrap(),
+        image::imageops::rotate180(&as_stored)
+    );
+}

@@ -5,9 +5,9 @@ use std::path::Path;
 
 use crate::fitzpatrick::FITZ_CLASSES;
 use crate::index::{DatasetError, DatasetIndex, LabelledImage, OnBadRow, ReadReport};
-use crate::table::{
-    existing, field, parse_skin_type, parse_whole_age, read_rows, skin_group, Table,
-};
+use fairscreen_core::labels::LabelColumns;
+
+use crate::table::{existing, field, read_rows, skin_group, Table};
 
 /// Reads `<dir>/labels.csv` (columns `file`, `label`; optional `skin_type`, `sex`, `age`).
 /// Class names are `class_names` when given (then integer labels are accepted too), else the
@@ -43,48 +43,28 @@ pub fn read_labelled_folder(
     };
     let given = class_names.is_some();
     let mut report = ReadReport::default();
+    // The row rules are core's (the page reads a folder's labels.csv with them too).
+    let columns = LabelColumns {
+        file: file_col,
+        label: label_col,
+        skin_type: type_col,
+        sex: sex_col,
+        age: age_col,
+    };
     let items = read_rows(&table, on_bad, &mut report, |rec, line, report| {
-        let l = field(rec, Some(label_col));
-        let label = match names.iter().position(|n| n == l) {
-            Some(k) => k,
-            None => match l.parse::<usize>() {
-                Ok(k) if given && k < names.len() => k,
-                _ => {
-                    return Err(format!(
-                        "unknown class '{l}' (expected one of {})",
-                        names.join(", ")
-                    ))
-                }
-            },
-        };
-        let skin_type = parse_skin_type(field(rec, type_col))?;
-        if skin_type.is_none() {
+        let cells: Vec<&str> = rec.iter().collect();
+        let row = columns.parse_row(&cells, line, &names, given)?;
+        if row.skin_type.is_none() {
             report.unknown_skin_type += 1;
         }
-        let sex_text = field(rec, sex_col);
-        let sex = match sex_text.to_ascii_lowercase().as_str() {
-            "" => None,
-            "female" | "f" | "0" => Some(0),
-            "male" | "m" | "1" => Some(1),
-            _ => {
-                return Err(format!(
-                    "sex '{sex_text}' is not female/male (f/m, 0/1) or empty"
-                ))
-            }
-        };
-        let age = parse_whole_age(field(rec, age_col))?;
-        let file = field(rec, Some(file_col));
-        if file.is_empty() {
-            return Err("empty 'file' field".into());
-        }
-        let path = existing(dir.join(file))?;
+        let path = existing(dir.join(&row.file))?;
         Ok(Some(LabelledImage {
             path,
-            label,
-            skin_type,
-            skin_group: skin_group(skin_type),
-            sex,
-            age,
+            label: row.label,
+            skin_type: row.skin_type,
+            skin_group: skin_group(row.skin_type),
+            sex: row.sex,
+            age: row.age,
             line,
         }))
     })?;

@@ -6,6 +6,8 @@ use std::path::{Path, PathBuf};
 
 use crate::index::{DatasetError, LabelledImage, OnBadRow, ReadReport, RowProblem};
 
+pub(crate) use fairscreen_core::labels::{parse_skin_type, whole_number};
+
 /// A CSV file with its header indexed by column name.
 pub(crate) struct Table {
     /// The CSV file.
@@ -152,39 +154,6 @@ pub(crate) fn parse_age(s: &str) -> Result<Option<u8>, String> {
     match s.parse::<f64>() {
         Ok(v) if (0.0..=120.0).contains(&v) => Ok(Some(v.round() as u8)),
         _ => Err(format!("age '{s}' is not a number of years in 0–120")),
-    }
-}
-
-/// A whole age in years ("61" or "61.0"), for the labelled-folder layout.
-pub(crate) fn parse_whole_age(s: &str) -> Result<Option<u8>, String> {
-    if s.is_empty() {
-        return Ok(None);
-    }
-    match whole_number(s) {
-        Some(v @ 0..=120) => Ok(Some(v as u8)),
-        _ => Err(format!("age '{s}' is not a whole number of years in 0–120")),
-    }
-}
-
-/// A Fitzpatrick type 1–6, empty when unknown.
-pub(crate) fn parse_skin_type(s: &str) -> Result<Option<u8>, String> {
-    if s.is_empty() {
-        return Ok(None);
-    }
-    match s.parse::<f64>() {
-        Ok(v) if v.fract() == 0.0 && (1.0..=6.0).contains(&v) => Ok(Some(v as u8)),
-        _ => Err(format!("skin type '{s}' is not a Fitzpatrick type 1–6")),
-    }
-}
-
-/// An integer written as "3" or "3.0" (pandas writes float columns with a decimal point).
-pub(crate) fn whole_number(s: &str) -> Option<i64> {
-    if let Ok(v) = s.parse::<i64>() {
-        return Some(v);
-    }
-    match s.parse::<f64>() {
-        Ok(v) if v.is_finite() && v.fract() == 0.0 && v.abs() < 1e9 => Some(v as i64),
-        _ => None,
     }
 }
 

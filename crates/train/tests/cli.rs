@@ -847,6 +847,49 @@ fn reproduce_fairtune_quick_writes_every_result_file_and_ships_a_masked_model() 
         .theta_selection
         .unwrap()
         .contains("validation images"),);
+    // The baselines ship beside it (seed 0 of stage 2), each saying whose baseline it is, with
+    // the mask it trained with.
+    let shipped: Vec<&str> = r["shipped"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n.as_str().unwrap())
+        .collect();
+    assert_eq!(
+        shipped,
+        [
+            "tiny-fairtune",
+            "tiny-fairtune-vs-full-ft",
+            "tiny-fairtune-vs-readout",
+            "tiny-fairtune-vs-scratch"
+        ]
+    );
+    for (name, trained_groups, pretrained) in [
+        ("tiny-fairtune-vs-full-ft", 19, "source-clinic"),
+        ("tiny-fairtune-vs-readout", 0, "source-clinic"),
+        ("tiny-fairtune-vs-scratch", 19, "random initialisation"),
+    ] {
+        let file = models.join(format!("{name}.safetensors"));
+        let m = fairscreen_core::read_model(&std::fs::read(&file).unwrap())
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        let ft = m.card.fine_tuning.expect("a fine-tuning record");
+        assert_eq!(ft.baseline_of.as_deref(), Some("tiny-fairtune"), "{name}");
+        assert_eq!(
+            ft.mask.bits.iter().filter(|b| **b).count(),
+            trained_groups,
+            "{name}"
+        );
+        assert!(
+            ft.pretrained.contains(pretrained),
+            "{name}: {}",
+            ft.pretrained
+        );
+        assert!(m
+            .card
+            .theta_selection
+            .unwrap()
+            .contains("validation images"));
+    }
 }
 
 #[test]
@@ -1100,14 +1143,19 @@ fn shipped_reduced_precision_models_stay_close_to_their_f32_twins() {
         );
         *pairs.entry(q.card.quantization.clone()).or_insert(0) += 1;
     }
-    // Every f32 model has both twins (f16 twins are checked in both compute precisions).
+    // Every f32 model has both twins (f16 twins are checked in both compute precisions), but
+    // the baselines shipped to be compared with a fine-tuned model, which stay f32 like it.
     let f32_models = index["assets"]
         .as_array()
         .unwrap()
         .iter()
         .filter(|m| {
             let name = m["name"].as_str().unwrap();
-            !name.ends_with("-int8") && !name.ends_with("-f16")
+            let baseline = load(m["file"].as_str().unwrap())
+                .card
+                .fine_tuning
+                .is_some_and(|f| f.baseline_of.is_some());
+            !name.ends_with("-int8") && !name.ends_with("-f16") && !baseline
         })
         .count();
     assert!(f32_models >= 2);
@@ -1119,14 +1167,19 @@ fn shipped_reduced_precision_models_stay_close_to_their_f32_twins() {
     );
 }
 
-/// `quantize` on a copy of two shipped models and a small bundle: int8 twins about a quarter of
-/// the size, in the index with the new default, cards re-measured, and the report written.
+/// `quantize` on a copy of two shipped models (and a FairTune baseline, which stays f32 like the
+/// model it is compared with) and a small bundle: int8 twins about a quarter of the size, in the
+/// index with the new default, cards re-measured, and the report written.
 #[test]
 fn quantize_writes_int8_twins_and_the_report() {
     let dir = temp_dir("quantize");
     let models = shipped_models_subset(
         &dir,
-        &["tiny-baseline", "tiny-fair-me-p16"],
+        &[
+            "tiny-baseline",
+            "tiny-fair-me-p16",
+            "tiny-fairtune-vs-readout",
+        ],
         "tiny-baseline",
     );
     run_ok(
@@ -1153,6 +1206,9 @@ fn quantize_writes_int8_twins_and_the_report() {
         &[&models, &dir.join("synthderm-test.safetensors"), &out],
     );
     assert!(text.contains("wrote 2 int8 and 2 f16 models"), "{text}");
+    assert!(!models
+        .join("tiny-fairtune-vs-readout-int8.safetensors")
+        .exists());
     let index: serde_json::Value =
         serde_json::from_slice(&std::fs::read(models.join("index.json")).unwrap()).unwrap();
     assert_eq!(index["default"], "tiny-baseline-int8");

@@ -19,7 +19,9 @@ mod fme;
 mod group;
 mod grouping;
 mod objective;
+mod predictions_csv;
 mod report;
+mod report_csv;
 
 pub use auc::{auc, binary_auc};
 pub use audit::{bundle_reports, policy_predictions};
@@ -31,4 +33,6 @@ pub use fme::{fme_metrics, FmeMetrics};
 pub use group::GroupMetrics;
 pub use grouping::{standard_groupings, Grouping};
 pub use objective::{FairnessObjective, ObjectiveError};
+pub use predictions_csv::{read_predictions_csv, PredictionsCsvError, PredictionsTable};
 pub use report::{FairnessReport, Interval, Predictions, ReportOptions};
+pub use report_csv::{reports_csv, REPORT_CSV_HEADER};

@@ -1,20 +1,19 @@
 //! `audit`: fairness reports for one of our models on a dataset, or for any model's predictions
 //! given as a CSV, computed locally (nothing is uploaded). Same core functions as the browser.
 
-use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-use anyhow::{bail, Context, Result};
+use anyhow::{anyhow, bail, Context, Result};
 use burn::prelude::Device;
 use fairscreen_core::exit::ExitLogits;
+use fairscreen_core::folder_bundle::{FolderBundle, NO_SUCH_FILE};
 use fairscreen_core::infer::{self, InferError, LoadedModel};
+use fairscreen_core::labels::read_labels_csv;
 use fairscreen_core::metrics::{
-    bundle_reports, fairness_report, FairnessReport, FateBaseline, Grouping, Predictions,
-    ReportOptions,
+    bundle_reports, read_predictions_csv, FairnessReport, FateBaseline, ReportOptions,
 };
 use fairscreen_core::{read_eval_bundle, EvalBundle};
 
-use crate::bundles::folder_bundle;
 use crate::progress::progress;
 
 /// `fairscreen-train audit`.
@@ -147,7 +146,7 @@ fn audit_model(
     let model = LoadedModel::from_bytes(&bytes, &Device::flex())?;
     let side = model.card.config.input_size as u32;
     let bundle = if data.is_dir() {
-        folder_bundle(data, side, "audit", String::new())?
+        folder_for_audit(data, &model.card.config.class_names, side)?
     } else {
         let b = std::fs::read(data).with_context(|| format!("reading {}", data.display()))?;
         read_eval_bundle(&b).with_context(|| format!("reading {}", data.display()))?
@@ -163,142 +162,49 @@ fn audit_model(
     Ok(bundle_reports(&bundle, &logits, theta, opts))
 }
 
-/// Parses a class cell: a class name, or an integer index when the classes are numbered.
-fn class_index(names: &[String], v: &str) -> Option<usize> {
-    names.iter().position(|n| n == v)
+/// The photos of a labelled folder as a bundle for `class_names` at `side` px, built by core's
+/// [`FolderBundle`] (the page's folder audit builds its bundle the same way); rows and photos
+/// that cannot be used are listed and left out.
+fn folder_for_audit(dir: &Path, class_names: &[String], side: u32) -> Result<EvalBundle> {
+    let csv = dir.join("labels.csv");
+    let bytes = std::fs::read(&csv).with_context(|| format!("reading {}", csv.display()))?;
+    let labels =
+        read_labels_csv(&bytes, class_names).map_err(|e| anyhow!("{}: {e}", csv.display()))?;
+    let mut folder = FolderBundle::new("audit", class_names.to_vec(), side, &labels);
+    let pb = progress(labels.rows.len() as u64, "reading");
+    for row in &labels.rows {
+        let path = dir.join(&row.file);
+        let photo = if path.is_file() {
+            std::fs::read(&path).map_err(|e| format!("cannot read it: {e}"))
+        } else {
+            Err(NO_SUCH_FILE.to_string())
+        };
+        folder.add(row, photo.as_deref().map_err(|e| e.clone()));
+        pb.inc(1);
+    }
+    pb.finish();
+    let (bundle, skipped) = folder
+        .finish(&format!("folder {}", dir.display()))
+        .map_err(|e| anyhow!(e))?;
+    for s in &skipped {
+        println!(
+            "skipped {}:{} {}: {}",
+            csv.display(),
+            s.line,
+            s.file,
+            s.reason
+        );
+    }
+    Ok(bundle)
 }
 
+/// Reads any model's predictions CSV with core's reader (the page's) and reports every grouping.
 fn audit_predictions(path: &Path, opts: &ReportOptions) -> Result<Vec<FairnessReport>> {
-    let mut reader =
-        csv::Reader::from_path(path).with_context(|| format!("reading {}", path.display()))?;
-    let headers = reader.headers()?.clone();
-    let col = |name: &str| {
-        headers
-            .iter()
-            .position(|h| h.trim() == name)
-            .with_context(|| format!("{}:1: the header has no '{name}' column", path.display()))
-    };
-    let (label_col, pred_col) = (col("label")?, col("prediction")?);
-    let mut rows = Vec::new();
-    for (k, rec) in reader.records().enumerate() {
-        let rec = rec.with_context(|| format!("{}:{}", path.display(), k + 2))?;
-        rows.push(rec);
-    }
-    if rows.is_empty() {
-        bail!("{}: no rows", path.display());
-    }
-    let cell = |r: &csv::StringRecord, c: usize| r.get(c).unwrap_or("").trim().to_string();
-    let seen: BTreeSet<String> = rows
-        .iter()
-        .flat_map(|r| [cell(r, label_col), cell(r, pred_col)])
-        .collect();
-    let numbered = seen.iter().all(|s| s.parse::<usize>().is_ok());
-    let class_names: Vec<String> = if numbered {
-        let max = seen
-            .iter()
-            .map(|s| s.parse::<usize>().unwrap())
-            .max()
-            .unwrap();
-        (0..=max).map(|i| i.to_string()).collect()
-    } else {
-        seen.into_iter().collect()
-    };
-    let prob_cols: Vec<Option<usize>> = class_names
-        .iter()
-        .map(|c| headers.iter().position(|h| h.trim() == format!("prob_{c}")))
-        .collect();
-    let has_probs = prob_cols.iter().all(|c| c.is_some());
-    if !has_probs && prob_cols.iter().any(|c| c.is_some()) {
-        bail!(
-            "{}: some but not all prob_<class> columns are present (classes: {})",
-            path.display(),
-            class_names.join(", ")
-        );
-    }
-    let attr_cols: Vec<usize> = (0..headers.len())
-        .filter(|c| *c != label_col && *c != pred_col && !prob_cols.contains(&Some(*c)))
-        .collect();
-    if attr_cols.is_empty() {
-        bail!(
-            "{}: no sensitive-attribute column (any column besides label, prediction, prob_*)",
-            path.display()
-        );
-    }
-    let mut labels = Vec::new();
-    let mut predicted = Vec::new();
-    let mut probs = Vec::new();
-    for (k, r) in rows.iter().enumerate() {
-        let line = k + 2;
-        let l = cell(r, label_col);
-        let p = cell(r, pred_col);
-        labels.push(class_index(&class_names, &l).expect("label is a seen class"));
-        predicted.push(class_index(&class_names, &p).expect("prediction is a seen class"));
-        if has_probs {
-            let v = prob_cols
-                .iter()
-                .map(|c| {
-                    let s = cell(r, c.expect("checked"));
-                    s.parse::<f64>().with_context(|| {
-                        format!(
-                            "{}:{line}: probability '{s}' is not a number",
-                            path.display()
-                        )
-                    })
-                })
-                .collect::<Result<Vec<f64>>>()?;
-            probs.push(v);
-        }
-    }
-    let p = Predictions {
-        labels,
-        predicted,
-        probs: has_probs.then_some(probs),
-        classes: class_names.len(),
-    };
-    let mut groupings: Vec<Grouping> = attr_cols
-        .iter()
-        .map(|&c| {
-            let names: Vec<String> = rows
-                .iter()
-                .map(|r| cell(r, c))
-                .filter(|s| !s.is_empty())
-                .collect::<BTreeSet<_>>()
-                .into_iter()
-                .collect();
-            let ids = rows
-                .iter()
-                .map(|r| {
-                    let v = cell(r, c);
-                    names.iter().position(|n| *n == v).unwrap_or(usize::MAX)
-                })
-                .collect();
-            Grouping {
-                attribute: headers[c].trim().to_string(),
-                ids,
-                names,
-            }
-        })
-        .collect();
-    if groupings.len() >= 2 {
-        let both = groupings[0].intersect(&groupings[1]);
-        groupings.push(both);
-    }
-    println!(
-        "{} predictions from {} ({} classes: {}), attributes: {}",
-        p.labels.len(),
-        path.display(),
-        class_names.len(),
-        class_names.join(", "),
-        groupings
-            .iter()
-            .map(|g| g.attribute.as_str())
-            .collect::<Vec<_>>()
-            .join("; ")
-    );
-    Ok(groupings
-        .iter()
-        .map(|g| fairness_report(&g.attribute, &class_names, &p, &g.ids, &g.names, opts))
-        .collect())
+    let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
+    let table = read_predictions_csv(&bytes)
+        .map_err(|e| anyhow!(e.located(&path.display().to_string())))?;
+    println!("{} from {}", table.describe(), path.display());
+    Ok(table.reports(opts))
 }
 
 fn with_ci(r: &FairnessReport, key: &str, v: f64) -> String {

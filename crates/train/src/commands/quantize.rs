@@ -31,7 +31,7 @@ use crate::training::{self, Dataset};
 #[derive(clap::Args)]
 pub struct QuantizeArgs {
     /// Models directory with `index.json`; every f32 model in it gets an int8 twin `<name>-int8`
-    /// and an f16 twin `<name>-f16`.
+    /// and an f16 twin `<name>-f16` (except the baselines shipped with a fine-tuned model).
     #[arg(long, default_value = "www/models")]
     models_dir: PathBuf,
     /// The evaluation bundle for the report.
@@ -280,7 +280,14 @@ pub fn run(a: QuantizeArgs) -> Result<()> {
             &std::fs::read(&path).with_context(|| format!("reading {}", path.display()))?,
         )
         .with_context(|| path.display().to_string())?;
-        if file.card.quantization == F32 {
+        // A baseline shipped to be compared with a fine-tuned model stays f32 like the model
+        // it is compared with.
+        let baseline = file
+            .card
+            .fine_tuning
+            .as_ref()
+            .is_some_and(|f| f.baseline_of.is_some());
+        if file.card.quantization == F32 && !baseline {
             sources.push((entry.clone(), file));
         }
     }

@@ -264,8 +264,8 @@ pub fn run(a: FairtuneArgs) -> Result<()> {
     )?;
 
     let shipped = match &a.ship_dir {
-        Some(dir) => Some(ship(dir, &stage2, &settings, &tpe, &config, &val)?),
-        None => None,
+        Some(dir) => ship(dir, &stage2, &configs, &settings, &tpe, &config, &val)?,
+        None => Vec::new(),
     };
     let results = FairtuneResults {
         quick,

@@ -42,8 +42,9 @@ pub struct FairtuneResults {
     pub searches: Vec<SearchOutcome>,
     /// Every stage-2 run.
     pub stage2: Vec<Stage2Run>,
-    /// The shipped model's name, when one was shipped.
-    pub shipped: Option<String>,
+    /// The shipped models' names (the FairTune model first, then its baselines; empty when
+    /// nothing was shipped).
+    pub shipped: Vec<String>,
 }
 
 /// Writes `results.json`, `results.md` and the plots into `out_dir`.
@@ -259,6 +260,19 @@ fn markdown(r: &FairtuneResults) -> String {
     push_line(&mut s, "");
     for c in &r.configs {
         push_line(&mut s, &format!("- `{}`: {}", c.name, c.description));
+    }
+    if !r.shipped.is_empty() {
+        push_line(
+            &mut s,
+            &format!(
+                "\nShipped in the app (seed 0 of stage 2, each with its θ chosen on validation): {}.",
+                r.shipped
+                    .iter()
+                    .map(|n| format!("`{n}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        );
     }
 
     push_line(&mut s, "\n## Stage 2 per seed, with 95 % bootstrap intervals (200 resamples, stratified by group)\n");

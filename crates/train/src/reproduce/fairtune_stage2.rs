@@ -170,22 +170,144 @@ fn test_report(
     ))
 }
 
-/// Writes the FairTune model (TPE's mask and lr, stage-2 seed 0) into `dir` as `tiny-fairtune`,
-/// with its θ chosen on validation, and adds it to the index. Returns its name.
+/// The shipped FairTune model's name.
+pub const FAIRTUNE_MODEL: &str = "tiny-fairtune";
+
+/// The stage-2 baselines shipped beside the FairTune model: (stage-2 configuration, model name).
+pub const SHIPPED_BASELINES: [(&str, &str); 3] = [
+    ("full-fine-tuning", "tiny-fairtune-vs-full-ft"),
+    ("linear-readout", "tiny-fairtune-vs-readout"),
+    ("from-scratch", "tiny-fairtune-vs-scratch"),
+];
+
+/// Writes the FairTune model (TPE's mask and lr, stage-2 seed 0) into `dir` as `tiny-fairtune`
+/// and the baselines of [`SHIPPED_BASELINES`] (seed 0 of the same stage 2) beside it, each with
+/// its θ chosen on validation, and adds them to the index. Returns their names.
 #[allow(clippy::too_many_arguments)]
 pub fn ship(
     dir: &Path,
     stage2: &Stage2,
+    configs: &[Stage2Config],
     settings: &FairtuneSettings,
     tpe: &SearchOutcome,
     config: &ModelConfig,
     val: &SplitData,
+) -> Result<Vec<String>> {
+    let objective: FairnessObjective = settings.search.objective.parse()?;
+    let best = tpe.best_trial();
+    let searched = FineTuningInfo {
+        pretrained: "the source-clinic model of the same run (not shipped)".into(),
+        mask: mask_of(config, &best.mask)?,
+        lr: best.lr,
+        objective: objective.name().into(),
+        validation_value: best.value.context("best trial has no value")?,
+        selection: format!(
+            "TPE (optuna's defaults: 10 random start-up trials, γ(n) = min(⌈0.1 n⌉, 25), 24 candidates, prior \
+             weight 1) with successive halving (min resource 1 epoch, η = 4), {} trials of at most {} epochs, \
+             lr log-uniform in [{}, {}]; the best complete trial by {} on {} validation images (seed {}); \
+             {}, whole validation set",
+            settings.search.trials,
+            settings.search.max_epochs,
+            settings.search.lr_range.0,
+            settings.search.lr_range.1,
+            objective.name(),
+            settings.val_images,
+            settings.seed + 1,
+            settings.sensitive.describe()
+        ),
+        baseline_of: None,
+    };
+    let mut shipped = vec![ship_one(
+        dir,
+        FAIRTUNE_MODEL,
+        stage2,
+        "fairtune-tpe",
+        format!(
+            "FairTune: pretrained on {} source-clinic images ({} epochs, CE at every exit), then fine-tuned \
+             {} epochs with the searched mask (CE at the final head and the exits whose heads train)",
+            settings.source_images, settings.source_epochs, settings.search.max_epochs
+        ),
+        searched,
+        settings,
+        config,
+        val,
+    )?];
+    let val_data = val.for_selection()?;
+    for (stage2_name, name) in SHIPPED_BASELINES {
+        let c = configs
+            .iter()
+            .find(|c| c.name == stage2_name)
+            .with_context(|| format!("stage 2 has no {stage2_name} configuration"))?;
+        let model = stage2
+            .models
+            .get(stage2_name)
+            .with_context(|| format!("stage 2 has no {stage2_name} model"))?;
+        let (pretrained, method) = match c.init {
+            Stage2Init::Pretrained => (
+                "the source-clinic model of the same run (not shipped)".to_string(),
+                format!(
+                    "Baseline of {FAIRTUNE_MODEL} ({stage2_name}: {}): pretrained on {} source-clinic images, then \
+                     fine-tuned {} epochs",
+                    c.description, settings.source_images, settings.search.max_epochs
+                ),
+            ),
+            Stage2Init::Scratch => (
+                "nothing: a random initialisation".to_string(),
+                format!(
+                    "Baseline of {FAIRTUNE_MODEL} ({stage2_name}: {}): trained {} epochs on the fine-tuning set only",
+                    c.description, settings.search.max_epochs
+                ),
+            ),
+        };
+        let info = FineTuningInfo {
+            pretrained,
+            mask: c.mask.clone().unwrap_or_else(|| PeftMask::all(config)),
+            lr: c.lr,
+            objective: objective.name().into(),
+            validation_value: objective_value(objective, model, config, val_data)?,
+            selection: format!(
+                "no search: the {stage2_name} baseline of stage 2 (seed 0), shipped with {FAIRTUNE_MODEL} to \
+                 compare with it; the fixed stage-2 lr {}; the validation value is its {} on {} validation \
+                 images (seed {})",
+                c.lr,
+                objective.name(),
+                settings.val_images,
+                settings.seed + 1
+            ),
+            baseline_of: Some(FAIRTUNE_MODEL.into()),
+        };
+        shipped.push(ship_one(
+            dir,
+            name,
+            stage2,
+            stage2_name,
+            method,
+            info,
+            settings,
+            config,
+            val,
+        )?);
+    }
+    Ok(shipped)
+}
+
+/// Writes stage 2's seed-0 model of `stage2_name` as `name`, its θ chosen on validation.
+#[allow(clippy::too_many_arguments)]
+fn ship_one(
+    dir: &Path,
+    name: &str,
+    stage2: &Stage2,
+    stage2_name: &str,
+    method: String,
+    fine_tuning: FineTuningInfo,
+    settings: &FairtuneSettings,
+    config: &ModelConfig,
+    val: &SplitData,
 ) -> Result<String> {
-    let name = "tiny-fairtune".to_string();
     let model = stage2
         .models
-        .get("fairtune-tpe")
-        .context("stage 2 has no fairtune-tpe model")?;
+        .get(stage2_name)
+        .with_context(|| format!("stage 2 has no {stage2_name} model"))?;
     let val_data = val.for_selection()?;
     let v = predict_with_features(model, config, &val_data.inputs);
     let rule = ThetaRule::default();
@@ -199,12 +321,10 @@ pub fn ship(
     );
     let chosen = select_theta(&sweep).context("empty θ grid")?;
     let theta = sweep[chosen].theta;
-    let best = tpe.best_trial();
-    let objective: FairnessObjective = settings.search.objective.parse()?;
     let tensors = model.clone().fold_batchnorm().named_tensors()?;
     let card = ModelCard {
         format_version: fairscreen_core::format::FORMAT_VERSION,
-        name: name.clone(),
+        name: name.to_string(),
         config: config.clone(),
         sensitive_attributes: vec!["skin".into()],
         default_theta: theta,
@@ -215,11 +335,7 @@ pub fn ship(
             settings.seed + 1,
         )),
         training: TrainingInfo {
-            method: format!(
-                "FairTune: pretrained on {} source-clinic images ({} epochs, CE at every exit), then fine-tuned \
-                 {} epochs with the searched mask (CE at the final head and the exits whose heads train)",
-                settings.source_images, settings.source_epochs, settings.search.max_epochs
-            ),
+            method,
             data: format!(
                 "{} SynthDerm training-distribution images (seed {}) for fine-tuning; source clinic: seed {}",
                 settings.train_images,
@@ -232,27 +348,7 @@ pub fn ship(
             command: invocation(),
         },
         pruning: None,
-        fine_tuning: Some(FineTuningInfo {
-            pretrained: "the source-clinic model of the same run (not shipped)".into(),
-            mask: mask_of(config, &best.mask)?,
-            lr: best.lr,
-            objective: objective.name().into(),
-            validation_value: best.value.context("best trial has no value")?,
-            selection: format!(
-                "TPE (optuna's defaults: 10 random start-up trials, γ(n) = min(⌈0.1 n⌉, 25), 24 candidates, prior \
-                 weight 1) with successive halving (min resource 1 epoch, η = 4), {} trials of at most {} epochs, \
-                 lr log-uniform in [{}, {}]; the best complete trial by {} on {} validation images (seed {}); \
-                 {}, whole validation set",
-                settings.search.trials,
-                settings.search.max_epochs,
-                settings.search.lr_range.0,
-                settings.search.lr_range.1,
-                objective.name(),
-                settings.val_images,
-                settings.seed + 1,
-                settings.sensitive.describe()
-            ),
-        }),
+        fine_tuning: Some(fine_tuning),
         quantized_from: None,
         metrics: BTreeMap::from([(
             card_keys::THETA_ACCURACY.to_string(),
@@ -265,7 +361,7 @@ pub fn ship(
     let entry = write_model_asset(card, &tensors, dir)?;
     update_index(dir, entry)?;
     eprintln!("shipped {name} into {}", dir.display());
-    Ok(name)
+    Ok(name.to_string())
 }
 
 /// The mask of a trial record's bits.

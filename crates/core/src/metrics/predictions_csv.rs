@@ -1,0 +1,258 @@
+//! Any model's predictions as a CSV — columns `label`, `prediction`, optionally `prob_<class>` for
+//! every class, and every other column a sensitive attribute — read and audited. The trainer's
+//! `audit --predictions` and the page's predictions audit both call these functions.
+
+use std::collections::BTreeSet;
+use std::fmt;
+
+use super::bootstrap::fairness_report;
+use super::grouping::Grouping;
+use super::report::{FairnessReport, Predictions, ReportOptions};
+
+/// A predictions CSV, read: the class names, the predictions and one grouping per attribute
+/// column (plus the intersection of the first two).
+#[derive(Clone, Debug, PartialEq)]
+pub struct PredictionsTable {
+    /// Class names: the labels, predictions and `prob_<class>` columns seen, sorted (`0..=max`
+    /// when all are numbers).
+    pub class_names: Vec<String>,
+    /// Labels, predictions and (when every `prob_<class>` column is there) probabilities.
+    pub predictions: Predictions,
+    /// One grouping per attribute column, then the first two intersected.
+    pub groupings: Vec<Grouping>,
+}
+
+/// Why a predictions CSV cannot be audited. Lines count from 1 (the header).
+#[derive(Clone, Debug, PartialEq)]
+pub enum PredictionsCsvError {
+    /// The CSV itself is malformed (quoting, field count, encoding).
+    Csv {
+        /// Line of the fault, when known.
+        line: Option<u64>,
+        /// What the CSV reader says.
+        message: String,
+    },
+    /// The header lacks a required column.
+    MissingColumn(&'static str),
+    /// No row below the header.
+    NoRows,
+    /// Some `prob_<class>` columns but not one per class.
+    PartialProbabilities {
+        /// The classes seen.
+        classes: Vec<String>,
+    },
+    /// No column besides label, prediction and probabilities.
+    NoAttribute,
+    /// A probability cell is not a finite number.
+    NotANumber {
+        /// Line of the cell.
+        line: usize,
+        /// Its column.
+        column: String,
+        /// The cell.
+        value: String,
+    },
+}
+
+impl PredictionsCsvError {
+    /// The line the fault is on, when it is on one.
+    pub fn line(&self) -> Option<u64> {
+        match self {
+            Self::Csv { line, .. } => *line,
+            Self::MissingColumn(_) => Some(1),
+            Self::NotANumber { line, .. } => Some(*line as u64),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for PredictionsCsvError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Csv { message, .. } => write!(f, "not a readable CSV: {message}"),
+            Self::MissingColumn(c) => write!(f, "the header has no '{c}' column"),
+            Self::NoRows => write!(f, "no rows"),
+            Self::PartialProbabilities { classes } => write!(
+                f,
+                "some but not all prob_<class> columns are present (classes: {})",
+                classes.join(", ")
+            ),
+            Self::NoAttribute => write!(
+                f,
+                "no sensitive-attribute column (any column besides label, prediction, prob_*)"
+            ),
+            Self::NotANumber { column, value, .. } => {
+                write!(f, "{column} '{value}' is not a finite number")
+            }
+        }
+    }
+}
+
+impl std::error::Error for PredictionsCsvError {}
+
+impl PredictionsCsvError {
+    /// The message with where it is: `file:line: fault`, or `file: fault`.
+    pub fn located(&self, file: &str) -> String {
+        match self.line() {
+            Some(line) => format!("{file}:{line}: {self}"),
+            None => format!("{file}: {self}"),
+        }
+    }
+}
+
+fn csv_error(e: csv::Error) -> PredictionsCsvError {
+    PredictionsCsvError::Csv {
+        line: e.position().map(|p| p.line()),
+        message: e.to_string(),
+    }
+}
+
+/// Reads a predictions CSV from its bytes.
+pub fn read_predictions_csv(bytes: &[u8]) -> Result<PredictionsTable, PredictionsCsvError> {
+    let mut reader = csv::Reader::from_reader(bytes);
+    let headers: Vec<String> = reader
+        .headers()
+        .map_err(csv_error)?
+        .iter()
+        .map(|h| h.trim().to_string())
+        .collect();
+    let col = |name: &'static str| {
+        headers
+            .iter()
+            .position(|h| h == name)
+            .ok_or(PredictionsCsvError::MissingColumn(name))
+    };
+    let (label_col, pred_col) = (col("label")?, col("prediction")?);
+    let mut rows: Vec<Vec<String>> = Vec::new();
+    for rec in reader.records() {
+        let rec = rec.map_err(csv_error)?;
+        rows.push(rec.iter().map(|c| c.trim().to_string()).collect());
+    }
+    if rows.is_empty() {
+        return Err(PredictionsCsvError::NoRows);
+    }
+    // The classes: every label and prediction seen, and every class a `prob_<class>` column
+    // names (a class no row happens to use still has its probability column).
+    let seen: BTreeSet<&str> = rows
+        .iter()
+        .flat_map(|r| [r[label_col].as_str(), r[pred_col].as_str()])
+        .chain(headers.iter().filter_map(|h| h.strip_prefix("prob_")))
+        .collect();
+    let numbers: Option<Vec<usize>> = seen.iter().map(|s| s.parse::<usize>().ok()).collect();
+    let class_names: Vec<String> = match numbers {
+        Some(n) => (0..=n.into_iter().max().unwrap_or(0))
+            .map(|i| i.to_string())
+            .collect(),
+        None => seen.iter().map(|s| s.to_string()).collect(),
+    };
+    let prob_cols: Vec<Option<usize>> = class_names
+        .iter()
+        .map(|c| headers.iter().position(|h| *h == format!("prob_{c}")))
+        .collect();
+    let has_probs = prob_cols.iter().all(|c| c.is_some());
+    if !has_probs && prob_cols.iter().any(|c| c.is_some()) {
+        return Err(PredictionsCsvError::PartialProbabilities {
+            classes: class_names,
+        });
+    }
+    let attr_cols: Vec<usize> = (0..headers.len())
+        .filter(|c| *c != label_col && *c != pred_col && !prob_cols.contains(&Some(*c)))
+        .collect();
+    if attr_cols.is_empty() {
+        return Err(PredictionsCsvError::NoAttribute);
+    }
+    let class_of = |v: &str| class_names.iter().position(|n| n == v).unwrap_or(0);
+    let mut labels = Vec::with_capacity(rows.len());
+    let mut predicted = Vec::with_capacity(rows.len());
+    let mut probs = Vec::new();
+    for (k, r) in rows.iter().enumerate() {
+        labels.push(class_of(&r[label_col]));
+        predicted.push(class_of(&r[pred_col]));
+        if has_probs {
+            let mut v = Vec::with_capacity(class_names.len());
+            for c in prob_cols.iter().flatten() {
+                let cell = &r[*c];
+                match cell.parse::<f64>() {
+                    Ok(x) if x.is_finite() => v.push(x),
+                    _ => {
+                        return Err(PredictionsCsvError::NotANumber {
+                            line: k + 2,
+                            column: headers[*c].clone(),
+                            value: cell.clone(),
+                        })
+                    }
+                }
+            }
+            probs.push(v);
+        }
+    }
+    let mut groupings: Vec<Grouping> = attr_cols
+        .iter()
+        .map(|&c| {
+            let names: Vec<String> = rows
+                .iter()
+                .map(|r| r[c].clone())
+                .filter(|s| !s.is_empty())
+                .collect::<BTreeSet<_>>()
+                .into_iter()
+                .collect();
+            let ids = rows
+                .iter()
+                .map(|r| names.iter().position(|n| *n == r[c]).unwrap_or(usize::MAX))
+                .collect();
+            Grouping {
+                attribute: headers[c].clone(),
+                ids,
+                names,
+            }
+        })
+        .collect();
+    if groupings.len() >= 2 {
+        let both = groupings[0].intersect(&groupings[1]);
+        groupings.push(both);
+    }
+    Ok(PredictionsTable {
+        predictions: Predictions {
+            labels,
+            predicted,
+            probs: has_probs.then_some(probs),
+            classes: class_names.len(),
+        },
+        class_names,
+        groupings,
+    })
+}
+
+impl PredictionsTable {
+    /// One fairness report per grouping.
+    pub fn reports(&self, opts: &ReportOptions) -> Vec<FairnessReport> {
+        self.groupings
+            .iter()
+            .map(|g| {
+                fairness_report(
+                    &g.attribute,
+                    &self.class_names,
+                    &self.predictions,
+                    &g.ids,
+                    &g.names,
+                    opts,
+                )
+            })
+            .collect()
+    }
+
+    /// `N predictions (K classes: a, b), attributes: x; y; x × y`.
+    pub fn describe(&self) -> String {
+        format!(
+            "{} predictions ({} classes: {}), attributes: {}",
+            self.predictions.labels.len(),
+            self.class_names.len(),
+            self.class_names.join(", "),
+            self.groupings
+                .iter()
+                .map(|g| g.attribute.as_str())
+                .collect::<Vec<_>>()
+                .join("; ")
+        )
+    }
+}

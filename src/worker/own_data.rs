@@ -1,0 +1,90 @@
+//! The user's own data, in the worker: a labelled folder read into evaluation data, and any
+//! model's predictions as a CSV audited.
+
+use std::collections::HashMap;
+
+use fairscreen_core::folder_bundle::{FolderBundle, SkippedItem, NO_SUCH_FILE};
+use fairscreen_core::labels::read_labels_csv;
+use fairscreen_core::metrics::{read_predictions_csv, ReportOptions};
+use fairscreen_core::{EvalBundle, ModelConfig};
+
+use super::send;
+use crate::protocol::{Event, PredictionsAudit};
+
+/// Reads a predictions CSV with core's reader (the CLI's `audit --predictions`) and reports every
+/// attribute with the CLI's default options (200 bootstrap resamples, seed 121, groups under 30
+/// flagged); a fault names the file and line.
+pub fn audit_predictions(file: String, bytes: &[u8]) -> Result<PredictionsAudit, String> {
+    let table = read_predictions_csv(bytes).map_err(|e| e.located(&file))?;
+    Ok(PredictionsAudit {
+        summary: format!("{} from {file}", table.describe()),
+        reports: table.reports(&ReportOptions::default()),
+        file,
+    })
+}
+
+/// Reads a labelled folder's files (`paths[i]` is `files[i]`'s path in the folder) into
+/// evaluation data named `name` for a model of `config`: `labels.csv` by core's rules, each
+/// photo decoded like any photo; rows and photos that cannot be used are listed, not fatal.
+pub async fn read_folder(
+    name: &str,
+    paths: &[String],
+    files: &[web_sys::File],
+    config: &ModelConfig,
+) -> Result<(EvalBundle, Vec<SkippedItem>), String> {
+    if paths.len() != files.len() {
+        return Err(format!(
+            "{} paths for {} files: the page sent a broken folder",
+            paths.len(),
+            files.len()
+        ));
+    }
+    // labels.csv: the shallowest one; the photos' paths are relative to its folder.
+    let (csv_at, csv_path) = paths
+        .iter()
+        .enumerate()
+        .filter(|(_, p)| p.rsplit('/').next() == Some("labels.csv"))
+        .min_by_key(|(_, p)| p.matches('/').count())
+        .ok_or_else(|| {
+            format!("{name} have no labels.csv (columns file,label[,skin_type,sex,age])")
+        })?;
+    let prefix = &csv_path[..csv_path.len() - "labels.csv".len()];
+    let csv_bytes = read_file(&files[csv_at]).await?;
+    let labels =
+        read_labels_csv(&csv_bytes, &config.class_names).map_err(|e| format!("{csv_path}: {e}"))?;
+    let by_path: HashMap<&str, usize> = paths
+        .iter()
+        .enumerate()
+        .map(|(i, p)| (p.as_str(), i))
+        .collect();
+    let mut bundle = FolderBundle::new(
+        name,
+        config.class_names.clone(),
+        config.input_size as u32,
+        &labels,
+    );
+    let total = labels.rows.len();
+    for (done, row) in labels.rows.iter().enumerate() {
+        let path = format!("{prefix}{}", row.file.trim_start_matches("./"));
+        let bytes = match by_path.get(path.as_str()) {
+            Some(&i) => read_file(&files[i]).await,
+            None => Err(NO_SUCH_FILE.to_string()),
+        };
+        bundle.add(row, bytes.as_deref().map_err(|e| e.clone()));
+        if done % 16 == 15 || done + 1 == total {
+            send(&Event::FolderProgress {
+                done: done + 1,
+                total,
+            });
+        }
+    }
+    bundle.finish(&format!("{name} (read on this device)"))
+}
+
+/// A file's bytes, read in the worker.
+async fn read_file(file: &web_sys::File) -> Result<Vec<u8>, String> {
+    wasm_bindgen_futures::JsFuture::from(file.array_buffer())
+        .await
+        .map(|b| js_sys::Uint8Array::new(&b).to_vec())
+        .map_err(|e| format!("cannot read it: {}", super::assets::js_err(e)))
+}
