@@ -430,7 +430,10 @@ extra.png,not-a-class,3,male,30
     let error = s.wait_for("the CSV fault", Duration::from_secs(30), |s| {
         Some(s.text("#predictions-error")).filter(|t| !t.is_empty())
     });
-    assert_eq!(error, "bad.csv:2: prob_benign 'x' is not a finite number");
+    assert_eq!(
+        error,
+        "bad.csv:2: prob_benign 'x' is not a probability (a number in [0, 1])"
+    );
     assert!(s.text("#predictions-summary").contains("91 predictions"));
 
     // 4. A model file trained here with the trainer loads, is checked, and screens like native.

@@ -26,7 +26,18 @@ pub enum DecodeError {
     },
     /// An image without pixels.
     NoPixels,
+    /// More pixels than [`MAX_PIXELS`], by its header.
+    TooLarge {
+        /// Width the header claims.
+        width: u32,
+        /// Height the header claims.
+        height: u32,
+    },
 }
+
+/// The most pixels a photo may have (50 megapixels: a 8660 × 5773 photo; larger ones are
+/// refused by their header, before decoding).
+pub const MAX_PIXELS: u64 = 50_000_000;
 
 impl fmt::Display for DecodeError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -44,6 +55,11 @@ impl fmt::Display for DecodeError {
                 write!(f, "could not decode the {format:?} image: {message}")
             }
             Self::NoPixels => write!(f, "the image has no pixels"),
+            Self::TooLarge { width, height } => write!(
+                f,
+                "the image is {width} × {height} pixels, more than the {} megapixels supported",
+                MAX_PIXELS / 1_000_000
+            ),
         }
     }
 }
@@ -67,8 +83,17 @@ pub fn decode_image(bytes: &[u8]) -> Result<RgbImage, DecodeError> {
         format,
         message: e.to_string(),
     };
-    let mut decoder = image::ImageReader::with_format(std::io::Cursor::new(bytes), format)
-        .into_decoder()
+    let mut reader = image::ImageReader::with_format(std::io::Cursor::new(bytes), format);
+    // Our own size check below names the size; the decoder's allocation limit comes after it.
+    reader.no_limits();
+    let mut decoder = reader.into_decoder().map_err(decode_error)?;
+    // The header's size, checked before a single pixel is allocated.
+    let (width, height) = decoder.dimensions();
+    if u64::from(width) * u64::from(height) > MAX_PIXELS {
+        return Err(DecodeError::TooLarge { width, height });
+    }
+    decoder
+        .set_limits(image::Limits::default())
         .map_err(decode_error)?;
     // The EXIF orientation (a phone's portrait photo is stored sideways): the model and the
     // heatmap see the photo as its owner does. An unreadable orientation tag counts as none.

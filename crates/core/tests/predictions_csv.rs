@@ -67,11 +67,11 @@ fn faults_name_their_line_and_column() {
         ("label,prediction,sex\n", "p.csv: no rows"),
         (
             "label,prediction,prob_0,prob_1,sex\n0,0,0.9,0.1,f\n1,1,0.2,x,m\n",
-            "p.csv:3: prob_1 'x' is not a finite number",
+            "p.csv:3: prob_1 'x' is not a probability (a number in [0, 1])",
         ),
         (
             "label,prediction,prob_0,prob_1,sex\n0,0,0.9,NaN,f\n",
-            "p.csv:2: prob_1 'NaN' is not a finite number",
+            "p.csv:2: prob_1 'NaN' is not a probability (a number in [0, 1])",
         ),
         (
             "label,prediction,prob_0,sex\n0,1,0.9,f\n",
@@ -178,4 +178,71 @@ fn the_html_report_is_self_contained_and_escapes_text() {
     assert!(!html.contains("example.org"), "no external reference");
     // Every metric row of the report, with three decimals.
     assert!(html.contains("<td class=\"num\">0.500"), "{html}");
+}
+
+#[test]
+fn only_canonical_numbers_number_the_classes() {
+    // `07` is not the number 7: every value is then a class name of its own.
+    let t = read_predictions_csv(b"label,prediction,sex\n07,7,f\n7,7,m\n").unwrap();
+    assert_eq!(t.class_names, ["07", "7"]);
+    assert_eq!(t.predictions.labels, [0, 1]);
+    assert_eq!(t.predictions.predicted, [1, 1]);
+    // Canonical numbers: class k is k, up to the largest.
+    let t = read_predictions_csv(b"label,prediction,sex\n0,2,f\n2,2,m\n").unwrap();
+    assert_eq!(t.class_names, ["0", "1", "2"]);
+    assert_eq!(t.predictions.labels, [0, 2]);
+    // A huge number would make a class per integer up to it: refused.
+    let e = error_of("label,prediction,sex\n0,1,f\n4000000000,1,m\n");
+    assert_eq!(
+        e.located("p.csv"),
+        "p.csv: 4000000001 classes, at most 1000 are supported (numbered labels make one class \
+         per number up to the largest)"
+    );
+}
+
+#[test]
+fn probabilities_must_be_probabilities_and_columns_unique() {
+    let cases: [(&str, &str); 4] = [
+        (
+            "label,prediction,prob_0,prob_1,sex\n0,0,1.2,-0.2,f\n",
+            "p.csv:2: prob_0 '1.2' is not a probability (a number in [0, 1])",
+        ),
+        (
+            "label,prediction,prob_0,prob_1,sex\n0,0,0.9,0.1,f\n1,0,0.5,0.3,m\n",
+            "p.csv:3: the probabilities sum to 0.8, not 1 (within 0.02)",
+        ),
+        (
+            "label,prediction,prob_0,prob_1,sex\n0,0,inf,0,f\n",
+            "p.csv:2: prob_0 'inf' is not a probability (a number in [0, 1])",
+        ),
+        (
+            "label,prediction,label,sex\n0,0,1,f\n",
+            "p.csv:1: the header has two 'label' columns",
+        ),
+    ];
+    for (text, want) in cases {
+        assert_eq!(error_of(text).located("p.csv"), want, "{text:?}");
+    }
+    // Rounded exports pass: three classes at 0.33 sum to 0.99.
+    let t = read_predictions_csv(
+        b"label,prediction,prob_a,prob_b,prob_c,sex\na,a,0.34,0.33,0.33,f\nb,a,0.33,0.33,0.33,m\n",
+    )
+    .unwrap();
+    assert_eq!(t.class_names, ["a", "b", "c"]);
+}
+
+#[test]
+fn a_single_group_is_nothing_to_compare() {
+    let t = read_predictions_csv(b"label,prediction,site\na,a,x\nb,a,x\n").unwrap();
+    let r = &t.reports(&ReportOptions {
+        bootstrap: 0,
+        ..ReportOptions::default()
+    })[0];
+    assert!(
+        r.warnings.iter().any(|w| w
+            == "nothing to compare: only the group 'x' has samples — the gaps and differences \
+                between groups are 0 by definition"),
+        "{:?}",
+        r.warnings
+    );
 }

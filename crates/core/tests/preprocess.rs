@@ -127,3 +127,36 @@ fn a_jpeg_is_turned_upright_by_its_exif_orientation() {
         image::imageops::rotate180(&as_stored)
     );
 }
+
+#[test]
+fn a_header_claiming_a_huge_image_is_refused_before_decoding() {
+    // A PNG header (IHDR) claiming 50,000 × 50,000 pixels and nothing behind it.
+    let mut png = b"\x89PNG\r\n\x1a\n".to_vec();
+    let mut ihdr = b"IHDR".to_vec();
+    ihdr.extend_from_slice(&50_000u32.to_be_bytes());
+    ihdr.extend_from_slice(&50_000u32.to_be_bytes());
+    ihdr.extend_from_slice(&[8, 2, 0, 0, 0]);
+    png.extend_from_slice(&13u32.to_be_bytes());
+    png.extend_from_slice(&ihdr);
+    let mut crc = 0xFFFF_FFFFu32;
+    for &b in &ihdr {
+        crc ^= u32::from(b);
+        for _ in 0..8 {
+            crc = if crc & 1 == 1 {
+                (crc >> 1) ^ 0xEDB8_8320
+            } else {
+                crc >> 1
+            };
+        }
+    }
+    png.extend_from_slice(&(!crc).to_be_bytes());
+    // An empty IDAT chunk: the header is complete, the pixels never come.
+    png.extend_from_slice(&0u32.to_be_bytes());
+    png.extend_from_slice(b"IDAT");
+    png.extend_from_slice(&0x35AF_061Eu32.to_be_bytes());
+    let e = decode_image(&png).unwrap_err().to_string();
+    assert_eq!(
+        e,
+        "the image is 50000 × 50000 pixels, more than the 50 megapixels supported"
+    );
+}

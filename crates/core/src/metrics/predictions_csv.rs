@@ -22,6 +22,18 @@ pub struct PredictionsTable {
     pub groupings: Vec<Grouping>,
 }
 
+/// How far a row's probabilities may sum from 1 (rounded exports: three classes at 0.33 sum to
+/// 0.99) before the row is refused.
+pub const PROBABILITY_SUM_TOLERANCE: f64 = 0.02;
+
+/// The most classes a predictions CSV may have (numbered classes count up to the largest).
+pub const MAX_CLASSES: usize = 1000;
+
+/// `s` as a class number when it is written canonically (`0`, `7`, `12`; not `07`, `+7`, ` 7`).
+fn canonical_index(s: &str) -> Option<usize> {
+    s.parse::<usize>().ok().filter(|n| n.to_string() == s)
+}
+
 /// Why a predictions CSV cannot be audited. Lines count from 1 (the header).
 #[derive(Clone, Debug, PartialEq)]
 pub enum PredictionsCsvError {
@@ -43,8 +55,13 @@ pub enum PredictionsCsvError {
     },
     /// No column besides label, prediction and probabilities.
     NoAttribute,
-    /// A probability cell is not a finite number.
-    NotANumber {
+    /// More classes than [`MAX_CLASSES`].
+    TooManyClasses {
+        /// How many the file implies.
+        classes: usize,
+    },
+    /// A probability cell is not a number in [0, 1].
+    NotAProbability {
         /// Line of the cell.
         line: usize,
         /// Its column.
@@ -52,6 +69,15 @@ pub enum PredictionsCsvError {
         /// The cell.
         value: String,
     },
+    /// A row's probabilities do not sum to 1 (within [`PROBABILITY_SUM_TOLERANCE`]).
+    ProbabilitiesDoNotSumToOne {
+        /// Line of the row.
+        line: usize,
+        /// Their sum.
+        sum: f64,
+    },
+    /// Two columns of the same name.
+    DuplicateColumn(String),
 }
 
 impl PredictionsCsvError {
@@ -59,8 +85,10 @@ impl PredictionsCsvError {
     pub fn line(&self) -> Option<u64> {
         match self {
             Self::Csv { line, .. } => *line,
-            Self::MissingColumn(_) => Some(1),
-            Self::NotANumber { line, .. } => Some(*line as u64),
+            Self::MissingColumn(_) | Self::DuplicateColumn(_) => Some(1),
+            Self::NotAProbability { line, .. } | Self::ProbabilitiesDoNotSumToOne { line, .. } => {
+                Some(*line as u64)
+            }
             _ => None,
         }
     }
@@ -71,6 +99,7 @@ impl fmt::Display for PredictionsCsvError {
         match self {
             Self::Csv { message, .. } => write!(f, "not a readable CSV: {message}"),
             Self::MissingColumn(c) => write!(f, "the header has no '{c}' column"),
+            Self::DuplicateColumn(c) => write!(f, "the header has two '{c}' columns"),
             Self::NoRows => write!(f, "no rows"),
             Self::PartialProbabilities { classes } => write!(
                 f,
@@ -81,9 +110,21 @@ impl fmt::Display for PredictionsCsvError {
                 f,
                 "no sensitive-attribute column (any column besides label, prediction, prob_*)"
             ),
-            Self::NotANumber { column, value, .. } => {
-                write!(f, "{column} '{value}' is not a finite number")
+            Self::TooManyClasses { classes } => write!(
+                f,
+                "{classes} classes, at most {MAX_CLASSES} are supported (numbered labels make one \
+                 class per number up to the largest)"
+            ),
+            Self::NotAProbability { column, value, .. } => {
+                write!(
+                    f,
+                    "{column} '{value}' is not a probability (a number in [0, 1])"
+                )
             }
+            Self::ProbabilitiesDoNotSumToOne { sum, .. } => write!(
+                f,
+                "the probabilities sum to {sum}, not 1 (within {PROBABILITY_SUM_TOLERANCE})"
+            ),
         }
     }
 }
@@ -122,6 +163,14 @@ pub fn read_predictions_csv(bytes: &[u8]) -> Result<PredictionsTable, Prediction
             .position(|h| h == name)
             .ok_or(PredictionsCsvError::MissingColumn(name))
     };
+    if let Some(dup) = headers
+        .iter()
+        .enumerate()
+        .find(|(i, h)| headers[..*i].contains(h))
+        .map(|(_, h)| h.clone())
+    {
+        return Err(PredictionsCsvError::DuplicateColumn(dup));
+    }
     let (label_col, pred_col) = (col("label")?, col("prediction")?);
     let mut rows: Vec<Vec<String>> = Vec::new();
     for rec in reader.records() {
@@ -138,13 +187,25 @@ pub fn read_predictions_csv(bytes: &[u8]) -> Result<PredictionsTable, Prediction
         .flat_map(|r| [r[label_col].as_str(), r[pred_col].as_str()])
         .chain(headers.iter().filter_map(|h| h.strip_prefix("prob_")))
         .collect();
-    let numbers: Option<Vec<usize>> = seen.iter().map(|s| s.parse::<usize>().ok()).collect();
+    // Numbered classes only when every value is a canonical integer (`7`, not `07` or `+7`):
+    // then class k is `k` and the classes run 0..=max; otherwise every distinct string is a
+    // class of its own, sorted.
+    let numbers: Option<Vec<usize>> = seen.iter().map(|s| canonical_index(s)).collect();
     let class_names: Vec<String> = match numbers {
-        Some(n) => (0..=n.into_iter().max().unwrap_or(0))
-            .map(|i| i.to_string())
-            .collect(),
+        Some(n) => {
+            let max = n.into_iter().max().unwrap_or(0);
+            if max >= MAX_CLASSES {
+                return Err(PredictionsCsvError::TooManyClasses { classes: max + 1 });
+            }
+            (0..=max).map(|i| i.to_string()).collect()
+        }
         None => seen.iter().map(|s| s.to_string()).collect(),
     };
+    if class_names.len() > MAX_CLASSES {
+        return Err(PredictionsCsvError::TooManyClasses {
+            classes: class_names.len(),
+        });
+    }
     let prob_cols: Vec<Option<usize>> = class_names
         .iter()
         .map(|c| headers.iter().position(|h| *h == format!("prob_{c}")))
@@ -161,7 +222,13 @@ pub fn read_predictions_csv(bytes: &[u8]) -> Result<PredictionsTable, Prediction
     if attr_cols.is_empty() {
         return Err(PredictionsCsvError::NoAttribute);
     }
-    let class_of = |v: &str| class_names.iter().position(|n| n == v).unwrap_or(0);
+    // Every label and prediction is one of the classes by construction.
+    let class_of = |v: &str| {
+        class_names
+            .iter()
+            .position(|n| n == v)
+            .unwrap_or(usize::MAX)
+    };
     let mut labels = Vec::with_capacity(rows.len());
     let mut predicted = Vec::with_capacity(rows.len());
     let mut probs = Vec::new();
@@ -173,15 +240,19 @@ pub fn read_predictions_csv(bytes: &[u8]) -> Result<PredictionsTable, Prediction
             for c in prob_cols.iter().flatten() {
                 let cell = &r[*c];
                 match cell.parse::<f64>() {
-                    Ok(x) if x.is_finite() => v.push(x),
+                    Ok(x) if (0.0..=1.0).contains(&x) => v.push(x),
                     _ => {
-                        return Err(PredictionsCsvError::NotANumber {
+                        return Err(PredictionsCsvError::NotAProbability {
                             line: k + 2,
                             column: headers[*c].clone(),
                             value: cell.clone(),
                         })
                     }
                 }
+            }
+            let sum: f64 = v.iter().sum();
+            if (sum - 1.0).abs() > PROBABILITY_SUM_TOLERANCE {
+                return Err(PredictionsCsvError::ProbabilitiesDoNotSumToOne { line: k + 2, sum });
             }
             probs.push(v);
         }

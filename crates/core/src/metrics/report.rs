@@ -153,7 +153,7 @@ pub(super) fn point_report(
         (Some(f), Some(b)) => Some(fate(f.f1, f.eodds_abs, b)),
         _ => None,
     };
-    let warnings = gm
+    let mut warnings: Vec<String> = gm
         .iter()
         .filter(|g| g.n < opts.min_group_size)
         .map(|g| {
@@ -163,6 +163,15 @@ pub(super) fn point_report(
             )
         })
         .collect();
+    if gm.len() < 2 {
+        warnings.push(format!(
+            "nothing to compare: {} — the gaps and differences between groups are 0 by definition",
+            match gm.first() {
+                Some(g) => format!("only the group '{}' has samples", g.name),
+                None => "no group has samples".to_string(),
+            }
+        ));
+    }
     let mut r = FairnessReport {
         attribute: attribute.into(),
         class_names: class_names.to_vec(),
