@@ -6,8 +6,7 @@
 # Build work is shared between the steps: every native cargo command selects the whole workspace
 # (one feature set, so the end-to-end tests reuse what the native tests built), and clippy rides on
 # the builds as rustc's wrapper for the workspace's own crates (what `cargo clippy` does), so no
-# dependency is compiled twice. The wasm app is linted while Trunk builds it, alongside the native
-# build (its own target directory, target/wasm).
+# dependency is compiled twice. The wasm app is linted while Trunk builds it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 start=$(date +%s)
@@ -26,29 +25,14 @@ RUSTC_WORKSPACE_WRAPPER="$(rustup which clippy-driver 2>/dev/null || command -v 
 export RUSTC_WORKSPACE_WRAPPER
 export CLIPPY_ARGS="-D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__"
 
-# The wasm app builds (and is linted) in the background, in its own target directory, while the
-# native targets build and their tests run: a build spends long stretches compiling one large
-# crate at a time (burn's, cubecl's), and the other build fills the idle core.
-step "trunk build, linting the wasm app (into dist/), in the background"
-trunk_log=$(mktemp)
-CARGO_TARGET_DIR=target/wasm trunk build >"$trunk_log" 2>&1 &
-trunk_pid=$!
-trap 'kill "$trunk_pid" 2>/dev/null || true' EXIT
-
 step "build and lint every native target (lib, bins, tests, benches, examples)"
 cargo test --release --locked --workspace --all-targets --no-run
 
 step "native tests (core, synth, datasets, trainer)"
 cargo nextest run --release --locked --workspace --no-fail-fast -E 'not binary(e2e)'
 
-step "waiting for the trunk build"
-if ! wait "$trunk_pid"; then
-  cat "$trunk_log"
-  echo "trunk build failed" >&2
-  exit 1
-fi
-trap - EXIT
-tail -n 3 "$trunk_log"
+step "trunk build, linting the wasm app (into dist/)"
+trunk build
 
 step "end-to-end tests in headless Chromium"
 cargo test --release --locked --workspace --test e2e -- --test-threads=1
