@@ -93,8 +93,8 @@ fn path_in_folder(file: &web_sys::File) -> String {
 
 impl AppState {
     /// Reads a chosen folder (or several chosen files with a `labels.csv`: the folder's name is
-    /// then empty) into evaluation data
-    /// in the worker, for the loaded model's classes; it becomes the data audits run on.
+    /// then empty) into evaluation data in the worker, for the loaded model's classes; it becomes
+    /// the data audits run on.
     pub fn read_folder(self, files: Vec<web_sys::File>) {
         let refuse = |why: &str| self.eval.folder.set(FolderStatus::Failed(why.into()));
         if self.models.card.with_untracked(|c| c.is_none()) {
