@@ -222,13 +222,14 @@ pub fn read_predictions_csv(bytes: &[u8]) -> Result<PredictionsTable, Prediction
     if attr_cols.is_empty() {
         return Err(PredictionsCsvError::NoAttribute);
     }
-    // Every label and prediction is one of the classes by construction.
-    let class_of = |v: &str| {
-        class_names
-            .iter()
-            .position(|n| n == v)
-            .unwrap_or(usize::MAX)
-    };
+    // Every label and prediction is one of the classes by construction; one lookup per cell
+    // (up to 1000 classes over millions of rows).
+    let index: std::collections::HashMap<&str, usize> = class_names
+        .iter()
+        .enumerate()
+        .map(|(k, n)| (n.as_str(), k))
+        .collect();
+    let class_of = |v: &str| index.get(v).copied().unwrap_or(usize::MAX);
     let mut labels = Vec::with_capacity(rows.len());
     let mut predicted = Vec::with_capacity(rows.len());
     let mut probs = Vec::new();
