@@ -80,6 +80,18 @@ pub struct ExitDecision {
     pub fell_through: bool,
 }
 
+/// The class an exit predicts (softmax argmax) and its probability.
+pub fn top_class(logits: &[f32]) -> (usize, f32) {
+    let probs = softmax(logits);
+    let class = argmax(&probs);
+    (class, probs[class])
+}
+
+/// Whether an internal exit of this confidence answers at `theta` (the policy's one rule).
+pub fn fires(confidence: f32, theta: f32) -> bool {
+    confidence >= theta
+}
+
 /// Early-exit policy of the fair multi-exit paper: the first exit (shallow → deep) whose max
 /// softmax probability is ≥ `theta` answers; if none does, the final head answers.
 /// `exit_logits[e]` are the logits of exit `e` for one sample; the last entry is the final head.
@@ -90,10 +102,8 @@ pub fn exit_policy(exit_logits: &[Vec<f32>], theta: f32) -> ExitDecision {
     );
     let last = exit_logits.len() - 1;
     for (e, logits) in exit_logits.iter().enumerate() {
-        let probs = softmax(logits);
-        let class = argmax(&probs);
-        let confidence = probs[class];
-        if e < last && confidence >= theta {
+        let (class, confidence) = top_class(logits);
+        if e < last && fires(confidence, theta) {
             return ExitDecision {
                 exit: e,
                 class,

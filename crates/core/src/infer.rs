@@ -8,7 +8,7 @@ use burn::tensor::FloatDType;
 
 use crate::bundle::EvalBundle;
 use crate::cam::{class_activation_map, CamError, ClassMap};
-use crate::exit::{ExitLogits, SampleLogits};
+use crate::exit::{fires, top_class, ExitLogits, SampleLogits};
 use crate::format::{read_model, FormatError, ModelCard};
 use crate::model::{HostTensor, ModelError, MultiExitCnn};
 use crate::preprocess::to_input;
@@ -36,6 +36,43 @@ fn map_tensor(data: TensorData, shape: [usize; 3]) -> Result<HostTensor, InferEr
         shape: shape.to_vec(),
         values: f32_values(data)?,
     })
+}
+
+/// Reads one sample's maps `[1, C, H, W]` of each exit back as `[C, H, W]`, asynchronously.
+async fn read_maps(maps: Vec<Tensor<4>>) -> Result<ExitMaps, InferError> {
+    let mut out = Vec::with_capacity(maps.len());
+    for m in maps {
+        let [_, c, h, w] = m.dims();
+        let data = m
+            .into_data_async()
+            .await
+            .map_err(read_back("the exit maps"))?;
+        out.push(map_tensor(data, [c, h, w])?);
+    }
+    Ok(out)
+}
+
+/// Runs a future to completion on this thread, parking until it is woken (native only: the CLI
+/// and tests drive the async read-backs with it; on the CPU backend they are ready at once).
+#[cfg(not(target_arch = "wasm32"))]
+pub fn block_on<F: std::future::Future>(future: F) -> F::Output {
+    use std::sync::Arc;
+    use std::task::{Context, Poll, Wake, Waker};
+    struct Unpark(std::thread::Thread);
+    impl Wake for Unpark {
+        fn wake(self: Arc<Self>) {
+            self.0.unpark();
+        }
+    }
+    let waker = Waker::from(Arc::new(Unpark(std::thread::current())));
+    let mut cx = Context::from_waker(&waker);
+    let mut future = std::pin::pin!(future);
+    loop {
+        match future.as_mut().poll(&mut cx) {
+            Poll::Ready(out) => return out,
+            Poll::Pending => std::thread::park(),
+        }
+    }
 }
 
 /// A validated model file instantiated on a burn device.
@@ -140,16 +177,50 @@ impl LoadedModel {
             .await
             .map_err(read_back("logits"))?;
         let logits = self.split(f32_values(logits)?, 1);
-        let mut out = Vec::with_capacity(maps.len());
-        for m in maps {
-            let [_, c, h, w] = m.dims();
-            let data = m
+        Ok((logits, read_maps(maps).await?))
+    }
+
+    /// Early exit that saves the work: runs one prepared input stage by stage and stops at the
+    /// first internal exit whose confidence reaches `theta` (reading each exit's logits back
+    /// before computing the next stage), so the stages after it are never computed. Returns the
+    /// logits and pooled maps of the exits computed, shallow to deep: the same values and the
+    /// same decision as [`Self::logits_and_maps_async`] followed by
+    /// [`crate::exit::exit_policy`] at `theta`.
+    pub async fn logits_and_maps_until_async(
+        &self,
+        input: &[f32],
+        theta: f32,
+    ) -> Result<(SampleLogits, ExitMaps), InferError> {
+        let exits = self.card.config.num_exits();
+        let mut pass = self.model.staged(self.batch_input(&[input.to_vec()])?, false);
+        let mut logits = Vec::with_capacity(exits);
+        let mut maps = Vec::with_capacity(exits);
+        while let Some(step) = self.model.next_exit(&mut pass) {
+            let values = step
+                .logits
+                .cast(FloatDType::F32)
                 .into_data_async()
                 .await
-                .map_err(read_back("the exit maps"))?;
-            out.push(map_tensor(data, [c, h, w])?);
+                .map_err(read_back("logits"))?;
+            let values = f32_values(values)?;
+            let fired = step.exit + 1 < exits && fires(top_class(&values).1, theta);
+            logits.push(values);
+            maps.push(step.maps.cast(FloatDType::F32));
+            if fired {
+                break;
+            }
         }
-        Ok((logits, out))
+        Ok((logits, read_maps(maps).await?))
+    }
+
+    /// As [`Self::logits_and_maps_until_async`], reading back synchronously (native only).
+    #[cfg(not(target_arch = "wasm32"))]
+    pub fn logits_and_maps_until(
+        &self,
+        input: &[f32],
+        theta: f32,
+    ) -> Result<(SampleLogits, ExitMaps), InferError> {
+        block_on(self.logits_and_maps_until_async(input, theta))
     }
 
     /// As [`Self::logits_and_maps_async`], reading back synchronously (native / CPU only).

@@ -88,6 +88,34 @@ pub struct ExitOutputs {
     pub maps: Vec<Tensor<4>>,
 }
 
+/// A forward pass run stage by stage (see [`MultiExitCnn::staged`]).
+#[derive(Debug)]
+pub struct StagedPass {
+    /// Maps after the stages computed so far (the input before any).
+    h: Tensor<4>,
+    /// Backbone stages computed.
+    stages_done: usize,
+    /// The next internal exit to compute.
+    next_exit: usize,
+    /// The final head has answered.
+    finished: bool,
+    /// Internal exits see their stage's maps detached.
+    detach_exits: bool,
+}
+
+/// One exit reached by a stage-by-stage pass.
+#[derive(Debug)]
+pub struct ExitStep {
+    /// Exit index, shallow to deep (the final head is the last).
+    pub exit: usize,
+    /// Logits `[B, K]`.
+    pub logits: Tensor<2>,
+    /// Pooled features `[B, C_e]`.
+    pub features: Tensor<2>,
+    /// Maps `[B, C_e, H_e, W_e]` whose global average is `features`.
+    pub maps: Tensor<4>,
+}
+
 /// Multi-exit CNN (see module docs).
 #[derive(Module, Debug)]
 pub struct MultiExitCnn {
@@ -175,36 +203,75 @@ impl MultiExitCnn {
         let mut logits = Vec::with_capacity(self.exits.len() + 1);
         let mut features = Vec::with_capacity(self.exits.len() + 1);
         let mut maps = Vec::with_capacity(self.exits.len() + 1);
-        // Inputs arrive as f32; an f16 model computes in f16 (a no-op cast for f32 models).
-        let mut h = x.cast(self.compute_dtype());
-        let mut next_exit = 0;
-        for (s, stage) in self.stages.iter().enumerate() {
-            for unit in stage {
-                h = unit.forward(h);
-            }
-            while next_exit < self.exits.len() && self.exit_stages[next_exit] == s {
-                let exit = &self.exits[next_exit];
-                let input = if detach_exits {
-                    h.clone().detach()
-                } else {
-                    h.clone()
-                };
-                let m = exit.conv.forward(input);
-                let pooled = global_avg_pool(m.clone());
-                logits.push(exit.fc.forward(pooled.clone()));
-                features.push(pooled);
-                maps.push(m);
-                next_exit += 1;
-            }
+        let mut pass = self.staged(x, detach_exits);
+        while let Some(step) = self.next_exit(&mut pass) {
+            logits.push(step.logits);
+            features.push(step.features);
+            maps.push(step.maps);
         }
-        let pooled = global_avg_pool(h.clone());
-        logits.push(self.head.fc.forward(pooled.clone()));
-        features.push(pooled);
-        maps.push(h);
         ExitOutputs {
             logits,
             features,
             maps,
+        }
+    }
+
+    /// Starts a stage-by-stage forward pass of a batch `[B, 3, H, W]` (nothing computed yet):
+    /// [`Self::next_exit`] runs it up to the next exit, so a caller can stop at the exit that
+    /// fires. `detach_exits` as in [`Self::forward_probes`].
+    pub fn staged(&self, x: Tensor<4>, detach_exits: bool) -> StagedPass {
+        // Inputs arrive as f32; an f16 model computes in f16 (a no-op cast for f32 models).
+        StagedPass {
+            h: x.cast(self.compute_dtype()),
+            stages_done: 0,
+            next_exit: 0,
+            finished: false,
+            detach_exits,
+        }
+    }
+
+    /// Computes the stages up to the next exit (internal, then the final head) and that exit's
+    /// maps, pooled features and logits; `None` once the final head has answered.
+    pub fn next_exit(&self, pass: &mut StagedPass) -> Option<ExitStep> {
+        if pass.finished {
+            return None;
+        }
+        loop {
+            // An internal exit after the last stage computed?
+            let attached = pass.stages_done > 0
+                && self.exit_stages.get(pass.next_exit) == Some(&(pass.stages_done - 1));
+            if attached && pass.next_exit < self.exits.len() {
+                let exit = pass.next_exit;
+                let head = &self.exits[exit];
+                let input = if pass.detach_exits {
+                    pass.h.clone().detach()
+                } else {
+                    pass.h.clone()
+                };
+                let maps = head.conv.forward(input);
+                let features = global_avg_pool(maps.clone());
+                pass.next_exit += 1;
+                return Some(ExitStep {
+                    exit,
+                    logits: head.fc.forward(features.clone()),
+                    features,
+                    maps,
+                });
+            }
+            if pass.stages_done == self.stages.len() {
+                pass.finished = true;
+                let features = global_avg_pool(pass.h.clone());
+                return Some(ExitStep {
+                    exit: self.exits.len(),
+                    logits: self.head.fc.forward(features.clone()),
+                    features,
+                    maps: pass.h.clone(),
+                });
+            }
+            for unit in &self.stages[pass.stages_done] {
+                pass.h = unit.forward(pass.h.clone());
+            }
+            pass.stages_done += 1;
         }
     }
 

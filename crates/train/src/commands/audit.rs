@@ -97,7 +97,7 @@ pub fn run(a: AuditArgs) -> Result<()> {
 /// completion here (the CPU backend reads back at once).
 fn bundle_logits(model: &LoadedModel, bundle: &EvalBundle) -> Result<ExitLogits> {
     let pb = progress(bundle.len() as u64, "inference");
-    let outcome = block_on(infer::bundle_logits(model, bundle, |done, _| {
+    let outcome = infer::block_on(infer::bundle_logits(model, bundle, |done, _| {
         pb.set_position(done as u64)
     }));
     pb.finish_and_clear();
@@ -111,27 +111,6 @@ fn bundle_logits(model: &LoadedModel, bundle: &EvalBundle) -> Result<ExitLogits>
             bail!("the data's classes {data:?} differ from the model's {model:?}")
         }
         Err(e) => Err(e.into()),
-    }
-}
-
-/// Runs a future to completion on this thread (parks until it is woken).
-fn block_on<F: std::future::Future>(future: F) -> F::Output {
-    use std::sync::Arc;
-    use std::task::{Context, Poll, Wake, Waker};
-    struct Unpark(std::thread::Thread);
-    impl Wake for Unpark {
-        fn wake(self: Arc<Self>) {
-            self.0.unpark();
-        }
-    }
-    let waker = Waker::from(Arc::new(Unpark(std::thread::current())));
-    let mut cx = Context::from_waker(&waker);
-    let mut future = std::pin::pin!(future);
-    loop {
-        match future.as_mut().poll(&mut cx) {
-            Poll::Ready(out) => return out,
-            Poll::Pending => std::thread::park(),
-        }
     }
 }
 
