@@ -63,9 +63,10 @@ if [ "$want_test" = 1 ]; then
     $SUDO apt-get update -qq
     DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
   fi
-  # JavaScript the browser tests inject from disk (axe-core), pinned by tools/npm/package-lock.json.
+  # JavaScript the browser tests load from disk (axe-core, onnxruntime-web for the peer benchmark and
+  # its check), pinned by tools/npm/package-lock.json.
   if ! cmp -s tools/npm/package-lock.json tools/npm/node_modules/.installed-lock 2>/dev/null; then
-    say "installing the browser tests' npm packages (axe-core)"
+    say "installing the browser tests' npm packages (axe-core, onnxruntime-web)"
     (cd tools/npm && npm ci --no-audit --no-fund --silent && cp package-lock.json node_modules/.installed-lock)
   fi
 fi

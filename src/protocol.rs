@@ -2,6 +2,7 @@
 //! JSON string (serde) plus, for a photo, its bytes as a `Uint8Array` beside it.
 
 use fairscreen_core::cam::ClassMap;
+use fairscreen_core::exit::{exit_policy_computed, ExitDecision};
 use fairscreen_core::folder_bundle::SkippedItem;
 use fairscreen_core::format::AssetEntry;
 use fairscreen_core::metrics::FairnessReport;
@@ -23,10 +24,21 @@ pub enum Request {
         /// Index name of the model.
         name: String,
     },
-    /// Screen the photo whose bytes travel with this message.
+    /// Screen the photo whose bytes travel with this message, stage by stage, stopping at the
+    /// exit that fires at `theta`.
     Classify {
         /// File name, for messages.
         file: String,
+        /// Early-exit threshold the pass stops at.
+        theta: f32,
+    },
+    /// Screen the last photo again with the loaded model: stage by stage at `theta` (θ moved
+    /// past the exits computed), or every exit in one pass (to compare them all).
+    Rescreen {
+        /// Early-exit threshold the pass stops at.
+        theta: f32,
+        /// Compute every exit in one pass instead.
+        every_exit: bool,
     },
     /// Run the loaded model over the evaluation subset and report at `theta`.
     Audit {
@@ -66,6 +78,61 @@ pub enum Request {
         /// File name, for messages.
         file: String,
     },
+    /// The peer benchmark (`tests/bench/peer.html` only): time a model on prepared inputs
+    /// (their f32 bytes travel with this message).
+    Bench(BenchRequest),
+}
+
+/// What the peer benchmark asks the worker to time.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct BenchRequest {
+    /// The CPU backend (else WebGPU).
+    pub cpu: bool,
+    /// Index name of the model.
+    pub model: String,
+    /// Inputs whose every-exit logits are returned (the first ones).
+    pub check: usize,
+    /// Untimed single-input passes first.
+    pub warmup: usize,
+    /// Timed single-input passes (every exit, one read-back).
+    pub runs: usize,
+    /// Inputs screened stage by stage and with every exit (the first ones).
+    pub early_exit_images: usize,
+    /// θ of the stage-by-stage passes (the card's default when `None`).
+    pub theta: Option<f32>,
+    /// Batch size of the throughput pass over every input.
+    pub batch: usize,
+}
+
+/// The worker's measurements for a [`BenchRequest`] (milliseconds).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct BenchResult {
+    /// The backend measured.
+    pub backend: BackendInfo,
+    /// Index name of the model.
+    pub model: String,
+    /// Fetching, verifying, uploading and warming up the model.
+    pub load_ms: f64,
+    /// Inputs received.
+    pub images: usize,
+    /// Every exit's logits of the first inputs.
+    pub check_logits: Vec<Vec<Vec<f32>>>,
+    /// Each timed single-input pass.
+    pub single_ms: Vec<f64>,
+    /// θ of the stage-by-stage passes.
+    pub theta: f32,
+    /// Each input screened stage by stage (logits and maps of the exits computed).
+    pub staged_ms: Vec<f64>,
+    /// The same inputs with every exit computed in one pass (logits and maps).
+    pub every_exit_ms: Vec<f64>,
+    /// Exits the stage-by-stage pass computed, per input.
+    pub exits_computed: Vec<usize>,
+    /// The exit the policy picks from every exit, per input.
+    pub policy_exits: Vec<usize>,
+    /// Batch size of the throughput pass.
+    pub batch: usize,
+    /// Every input in batches of `batch`.
+    pub throughput_ms: f64,
 }
 
 /// A labelled folder read into evaluation data.
@@ -136,18 +203,42 @@ impl From<WireMap> for ClassMap {
     }
 }
 
-/// One screened photo: every exit's logits, and each exit's class activation map for the class it
-/// predicts, as numbers and drawn over the photo as the model saw it.
+/// One screened photo: the logits of each exit computed, and each one's class activation map for
+/// the class it predicts, as numbers and drawn over the photo as the model saw it.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct PhotoResult {
     /// File name.
     pub file: String,
-    /// Logits per exit, shallow to deep.
+    /// Exits of the model.
+    pub exits: usize,
+    /// Logits of each exit computed, shallow to deep: a prefix of the exits (a stage-by-stage
+    /// pass stops at the exit that fires; the stages after it never ran).
     pub logits: Vec<Vec<f32>>,
-    /// Per exit, the map of the class that exit predicts (its argmax).
+    /// Per exit computed, the map of the class that exit predicts (its argmax).
     pub cams: Vec<WireMap>,
-    /// Per exit, that map over the photo as a PNG `data:` URL (drawn in the worker).
+    /// Per exit computed, that map over the photo as a PNG `data:` URL (drawn in the worker).
     pub overlays: Vec<String>,
+    /// θ the stage-by-stage pass stopped at; `None` when every exit was computed in one pass.
+    pub stopped_at: Option<f32>,
+    /// Measured wall time of the model on this photo (input upload, the stages run, read-backs),
+    /// in milliseconds.
+    pub model_ms: f64,
+    /// The latest measured time of this model computing every exit in one pass on this backend
+    /// (ms), if it has.
+    pub full_network_ms: Option<f64>,
+}
+
+impl PhotoResult {
+    /// The early-exit decision at `theta` from the exits computed; `None` when it needs exits
+    /// that were not computed.
+    pub fn decision(&self, theta: f32) -> Option<ExitDecision> {
+        exit_policy_computed(&self.logits, self.exits, theta)
+    }
+
+    /// Every exit was computed.
+    pub fn complete(&self) -> bool {
+        self.logits.len() == self.exits
+    }
 }
 
 /// The evaluation subset without its pixels: what the page needs for reports and charts.
@@ -328,6 +419,8 @@ pub enum Event {
     FolderRead(Result<Box<FolderData>, String>),
     /// A predictions CSV audited, or why it could not be.
     PredictionsAudited(Result<PredictionsAudit, String>),
+    /// The peer benchmark's measurements, or why it could not run.
+    Benched(Result<BenchResult, String>),
     /// The worker's wasm panicked: it no longer answers.
     Panic(String),
 }
@@ -355,6 +448,7 @@ impl Event {
             Event::FolderProgress { .. } => "FolderProgress",
             Event::FolderRead(_) => "FolderRead",
             Event::PredictionsAudited(_) => "PredictionsAudited",
+            Event::Benched(_) => "Benched",
             Event::Panic(_) => "Panic",
         }
     }

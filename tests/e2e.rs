@@ -7,6 +7,9 @@ mod support;
 #[path = "e2e/byo.rs"]
 mod byo;
 
+#[path = "e2e/bench.rs"]
+mod bench;
+
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::Duration;
@@ -148,8 +151,15 @@ fn classify_in_page(s: &Session, path: &Path) -> (Vec<Vec<f32>>, usize, String, 
     (logits, exit, prediction, theta)
 }
 
+/// Largest |a − b| over the exits `a` has: the page's logits may be a prefix of the exits (the
+/// stage-by-stage pass stops at the exit that fires), `b` has every exit.
 fn max_abs_diff(a: &[Vec<f32>], b: &[Vec<f32>]) -> f32 {
-    assert_eq!(a.len(), b.len(), "number of exits");
+    assert!(
+        !a.is_empty() && a.len() <= b.len(),
+        "{} exits computed of {}",
+        a.len(),
+        b.len()
+    );
     a.iter()
         .zip(b)
         .flat_map(|(x, y)| {
@@ -187,9 +197,68 @@ fn check_fixtures(s: &Session, model: &LoadedModel, tolerance: f32, label: &str)
             "{label}: prediction for {}",
             path.display()
         );
+        check_stopped_at(s, page.len(), n_exit, native.len());
+        // Every exit on request: the same values for the exits computed before, and the rest.
+        let all = compute_every_exit(s);
+        let diff = diff.max(max_abs_diff(&all, &native));
+        assert_eq!(all.len(), native.len(), "{label}: every exit computed");
+        assert!(
+            diff <= tolerance,
+            "{label}: every exit: {diff} > {tolerance}"
+        );
+        assert_eq!(
+            s.attr("#result", "data-exit-fired").as_deref(),
+            Some(n_exit.to_string().as_str())
+        );
         worst = worst.max(diff);
     }
     worst
+}
+
+/// The stage-by-stage pass stopped at the exit that fired: the page computed exits up to it and
+/// shows every deeper one as not computed, with a control that computes them.
+fn check_stopped_at(s: &Session, computed: usize, fired: usize, exits: usize) {
+    assert_eq!(
+        computed,
+        fired + 1,
+        "exits computed, the one that fired being {fired}"
+    );
+    assert_eq!(
+        s.attr("#timing", "data-exits-computed"),
+        Some(computed.to_string())
+    );
+    let shown = s.script(
+        "return [...document.querySelectorAll('#exits li.exit')]\
+         .map(li => li.dataset.computed === 'true');",
+    );
+    let shown: Vec<bool> = serde_json::from_value(shown).unwrap();
+    let want: Vec<bool> = (0..exits).map(|e| e < computed).collect();
+    assert_eq!(shown, want, "exits shown as computed");
+    let hidden = s
+        .attr("#compute-all", "class")
+        .unwrap_or_default()
+        .contains("hidden");
+    assert_eq!(hidden, computed == exits, "the compute-every-exit control");
+}
+
+/// Presses "Compute every exit" (when the photo's pass stopped early) and returns the page's
+/// logits once every exit is in.
+fn compute_every_exit(s: &Session) -> Vec<Vec<f32>> {
+    let n = runs(s);
+    let complete = s
+        .attr("#compute-all", "class")
+        .unwrap_or_default()
+        .contains("hidden");
+    if !complete {
+        s.script("document.getElementById('compute-all').click();");
+        wait_run(s, n + 1);
+        assert_eq!(
+            s.attr("#compute-all", "class")
+                .map(|c| c.contains("hidden")),
+            Some(true)
+        );
+    }
+    serde_json::from_str(&s.attr("#result", "data-logits").unwrap()).unwrap()
 }
 
 /// The heatmap shows the class activation map of the exit that fired at θ for its class: the
@@ -335,10 +404,25 @@ fn theta_slider_moves_the_exit_that_fires() {
              t.dispatchEvent(new Event('input', {{ bubbles: true }}));"
         ));
         let want = exit_policy(&native, theta.parse().unwrap());
-        let fired = s.wait_for("the exit to follow θ", Duration::from_secs(10), |s| {
+        // A θ past the exits computed re-screens the photo stage by stage down to the deeper
+        // exit that fires (the page shows no decision until then).
+        let fired = s.wait_for("the exit to follow θ", Duration::from_secs(60), |s| {
             (s.attr("#result", "data-theta")? == theta)
                 .then(|| s.attr("#result", "data-exit-fired"))?
+                .filter(|e| !e.is_empty())
         });
+        let computed: usize = s
+            .attr("#timing", "data-exits-computed")
+            .unwrap()
+            .parse()
+            .unwrap();
+        let fired: usize = fired.parse().unwrap();
+        assert!(computed > fired, "θ = {theta}");
+        if theta == "0.999" {
+            // Re-screened at this θ: the pass stopped at the exit that fired.
+            assert_eq!(computed, fired + 1, "θ = {theta}");
+        }
+        let fired = fired.to_string();
         assert_eq!(fired, want.exit.to_string(), "θ = {theta}");
         let used: u64 = s
             .attr("#compute", "data-macs-used")
@@ -429,6 +513,8 @@ fn the_main_thread_stays_free_while_the_worker_audits_and_switches() {
     assert_eq!(wait_eval(&s), "ready");
     let photo = &fixtures()[0];
     classify_in_page(&s, photo);
+    // With every exit computed, θ re-decides the photo from its logits alone.
+    compute_every_exit(&s);
     let mut loaded = shipped_model();
     let mut attempts = Vec::new();
     for next in others {

@@ -44,7 +44,7 @@ pub fn App() -> impl IntoView {
             </section>
             <Prediction photo=state.photo models=state.models />
             <Heatmap photo=state.photo models=state.models />
-            <ExitStrip photo=state.photo models=state.models />
+            <ExitStrip state=state />
             <ModelCardView state=state />
             <PruningLevels state=state />
             <OwnFolder state=state />

@@ -13,7 +13,9 @@ use crate::state::export::dashboard_export;
 use crate::state::{AppState, AuditStatus, FolderStatus};
 
 const IDLE_TEXT: &str = "Runs the model on every image of the evaluation subset, here on your \
-     device, and computes accuracy and fairness statistics per skin type and sex.";
+     device, and computes accuracy and fairness statistics per skin type and sex. The audit \
+     computes every exit of every image (the per-exit chart needs them all; early exit saves work \
+     on a single photo, not here).";
 const DASHBOARD_DISCLAIMER: &str = "Statistics of a model trained and evaluated on generated \
      images: they show how it treats these synthetic groups, not how it would treat real patients.";
 

@@ -1,7 +1,7 @@
 //! The heatmap of the exit that fired, over the photo as the model saw it.
 
 use fairscreen_core::cam::ClassMap;
-use fairscreen_core::exit::{exit_name_as, exit_policy, ExitDecision, ExitNaming};
+use fairscreen_core::exit::{exit_name_as, ExitDecision, ExitNaming};
 use leptos::prelude::*;
 
 use crate::state::{ModelState, PhotoState};
@@ -24,10 +24,10 @@ fn caption(exit: String, class: &str, cam: &ClassMap) -> String {
 pub fn Heatmap(photo: PhotoState, models: ModelState) -> impl IntoView {
     let cam = Memo::new(move |_| {
         let r = photo.result.get()?;
-        let d = exit_policy(&r.logits, photo.theta.get());
+        let d = r.decision(photo.theta.get())?;
         let cam: ClassMap = r.cams.get(d.exit)?.clone().into();
         let image = r.overlays.get(d.exit)?.clone();
-        Some((d, cam, image, r.logits.len()))
+        Some((d, cam, image, r.exits))
     });
     let data_url = move || cam.with(|c| c.as_ref().map(|(_, _, url, _)| url.clone()));
     let text = move || {

@@ -1,6 +1,6 @@
 //! The prediction: the top classes of the exit that fired at θ.
 
-use fairscreen_core::exit::{exit_policy, softmax};
+use fairscreen_core::exit::softmax;
 use leptos::prelude::*;
 
 use fairscreen_core::exit::{exit_name_as, ExitNaming};
@@ -16,7 +16,7 @@ const RESULT_DISCLAIMER: &str =
 pub fn Prediction(photo: PhotoState, models: ModelState) -> impl IntoView {
     let decision = move || {
         let r = photo.result.get()?;
-        Some(exit_policy(&r.logits, photo.theta.get()))
+        r.decision(photo.theta.get())
     };
     let logits_json = move || {
         photo
@@ -69,7 +69,7 @@ pub fn Prediction(photo: PhotoState, models: ModelState) -> impl IntoView {
             .unwrap_or_default()
     };
     let answered_by = move || {
-        let exits = photo.result.get()?.logits.len();
+        let exits = photo.result.get()?.exits;
         let d = decision()?;
         let name = exit_name_as(ExitNaming::Sentence, d.exit, exits);
         Some(format!(" (answered by {name})"))
@@ -87,9 +87,15 @@ pub fn Prediction(photo: PhotoState, models: ModelState) -> impl IntoView {
             data-theta=move || photo.theta.get().to_string()
         >
             <h2>"Result for " {file}</h2>
-            <p class="headline">
+            <p class="headline" class:hidden=move || decision().is_none()>
                 "Most likely: " <strong>{move || prediction().unwrap_or_default()}</strong>
                 {answered_by}
+            </p>
+            <p class="headline" class:hidden=move || decision().is_some()>
+                {move || format!(
+                    "Computing deeper exits: none of the exits computed reaches θ = {:.3}…",
+                    photo.theta.get(),
+                )}
             </p>
             <ol class="probs">{rows}</ol>
             <p class="disclaimer">{RESULT_DISCLAIMER}</p>

@@ -58,6 +58,7 @@ impl AppState {
     /// backend and loads the default model and the evaluation subset.
     pub fn start(self) {
         self.start_offline();
+        self.follow_theta_deeper();
         let started = worker_link::start(move |event| self.apply(event));
         match started {
             Ok(()) => worker_link::send(
@@ -106,6 +107,8 @@ impl AppState {
             Event::FolderProgress { done, total } => self.folder_progress(done, total),
             Event::FolderRead(outcome) => self.folder_read(outcome),
             Event::PredictionsAudited(outcome) => self.predictions_audited(outcome),
+            // Only the peer benchmark's page asks for a benchmark.
+            Event::Benched(_) => {}
             Event::Panic(message) => {
                 let text = format!(
                     "internal error in the inference worker: {message}. Reload the page to \

@@ -146,6 +146,9 @@ impl AppState {
     ) {
         let name = entry.name.clone();
         let old = self.models.name.get_untracked();
+        if old.is_empty() {
+            super::page::mark("fairscreen-model-ready");
+        }
         if !old.is_empty() {
             let theta = self.photo.theta.get_untracked();
             self.photo.model_theta.update(|t| {

@@ -137,6 +137,15 @@ async fn register_offline_worker() -> Result<(), String> {
     Ok(())
 }
 
+/// Marks a moment of the page's life on its performance timeline (`performance.mark`), where the
+/// peer benchmark reads the cold start: `fairscreen-model-ready`, `fairscreen-photo-chosen`,
+/// `fairscreen-first-result`.
+pub(super) fn mark(name: &str) {
+    if let Some(p) = web_sys::window().and_then(|w| w.performance()) {
+        let _ = p.mark(name);
+    }
+}
+
 impl AppState {
     /// Registers the offline service worker; its status goes to `page.offline`.
     pub(super) fn start_offline(self) {

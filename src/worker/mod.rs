@@ -4,6 +4,7 @@
 
 mod assets;
 mod backend;
+mod bench;
 mod own_data;
 mod screen;
 
@@ -42,6 +43,8 @@ struct Session {
     model: Option<(String, Rc<LoadedModel>)>,
     /// The last screened photo (re-screened when the model changes).
     photo: Option<(String, Rc<Vec<u8>>)>,
+    /// The latest time of the loaded model computing every exit in one pass (ms), if it has.
+    full_network_ms: Option<f64>,
     /// The evaluation data audits run on (the bundled subset, or a folder the user read).
     bundle: Option<Rc<EvalBundle>>,
     /// Exit logits on the active evaluation data of every audited model, by name.
@@ -97,7 +100,8 @@ async fn handle(request: Request, bytes: Option<Vec<u8>>, files: Vec<web_sys::Fi
     match request {
         Request::Start { cpu_requested } => start_session(cpu_requested).await,
         Request::LoadModel { name } => switch_model(name).await,
-        Request::Classify { file } => classify(file, bytes.unwrap_or_default()).await,
+        Request::Classify { file, theta } => classify(file, bytes.unwrap_or_default(), theta).await,
+        Request::Rescreen { theta, every_exit } => rescreen(theta, every_exit).await,
         Request::Audit { theta } => audit(theta).await,
         Request::Reports { model, theta } => reports(model, theta),
         Request::LoadOwnModel { file } => load_own_model(file, bytes.unwrap_or_default()).await,
@@ -105,6 +109,9 @@ async fn handle(request: Request, bytes: Option<Vec<u8>>, files: Vec<web_sys::Fi
         Request::SelectData { name } => select_data(&name),
         Request::AuditPredictions { file } => send(&Event::PredictionsAudited(
             own_data::audit_predictions(file, &bytes.unwrap_or_default()),
+        )),
+        Request::Bench(request) => send(&Event::Benched(
+            bench::run(request, &bytes.unwrap_or_default()).await,
         )),
     }
 }
@@ -167,7 +174,11 @@ fn commit_model(
         model.compute_dtype() == FloatDType::F16,
     );
     let card = model.card.clone();
-    with(|s| s.model = Some((entry.name.clone(), Rc::new(model))));
+    with(|s| {
+        s.model = Some((entry.name.clone(), Rc::new(model)));
+        s.full_network_ms = None;
+    });
+    let reclassified = reclassified.map(|r| r.map(with_full_network_time));
     send(&Event::ModelLoaded {
         entry,
         card,
@@ -176,11 +187,32 @@ fn commit_model(
     });
 }
 
-/// Reads the cards of every model but the loaded one from their file headers, for the picker.
+/// Records the time of a one-pass screening as the loaded model's full-network time, and gives
+/// `result` the latest one.
+fn with_full_network_time(mut result: PhotoResult) -> PhotoResult {
+    with(|s| {
+        if result.stopped_at.is_none() {
+            s.full_network_ms = Some(result.model_ms);
+        }
+        result.full_network_ms = s.full_network_ms;
+    });
+    result
+}
+
+/// Sends the card of every model but the loaded one, for the picker: from the index, or read
+/// from the file's header when the index has none.
 async fn peek_cards(index: AssetIndex) {
     let loaded = with(|s| s.model.as_ref().map(|(n, _)| n.clone()));
     for entry in index.assets {
         if Some(&entry.name) == loaded.as_ref() {
+            continue;
+        }
+        // The index carries the cards; a file is read only for an index without one.
+        if let Some(card) = entry.card {
+            send(&Event::PeekedCard {
+                name: entry.name,
+                card: *card,
+            });
             continue;
         }
         match assets::peek_model_card(&entry).await {
@@ -212,7 +244,8 @@ async fn switch_model(name: String) {
             }
         };
         let reclassified = match with(|s| s.photo.clone()) {
-            Some((file, bytes)) => Some(screen::screen(&model, &file, &bytes).await),
+            // Every exit: the page picks the new model's θ once it has its card.
+            Some((file, bytes)) => Some(screen::screen(&model, &file, &bytes, None).await),
             None => None,
         };
         Ok::<_, String>((entry, model, reclassified))
@@ -261,6 +294,7 @@ async fn load_own_model(file: String, bytes: Vec<u8>) {
         file,
         bytes: bytes.len(),
         sha256: fairscreen_core::assets::sha256_hex(&bytes),
+        card: None,
     };
     with(|s| s.own_models.insert(name.clone(), (entry, Rc::new(bytes))));
     switch_model(name.clone()).await;
@@ -271,17 +305,37 @@ async fn load_own_model(file: String, bytes: Vec<u8>) {
     }
 }
 
-/// Screens one photo with the loaded model; keeps it for re-screening after a model switch.
-async fn classify(file: String, bytes: Vec<u8>) {
+/// Screens one photo with the loaded model, stage by stage at `theta`; keeps it for
+/// re-screening (θ moved deeper, every exit asked for, another model).
+async fn classify(file: String, bytes: Vec<u8>, theta: f32) {
     let Some((_, model)) = with(|s| s.model.clone()) else {
         return send(&Event::Screened(Err("the model is not loaded yet".into())));
     };
-    let outcome = screen::screen(&model, &file, &bytes).await;
+    let outcome = screen::screen(&model, &file, &bytes, Some(theta)).await;
     if outcome.is_ok() {
         with(|s| s.photo = Some((file.clone(), Rc::new(bytes))));
     }
     send(&Event::Screened(
-        outcome.map_err(|e| format!("{file}: {e}")),
+        outcome
+            .map(with_full_network_time)
+            .map_err(|e| format!("{file}: {e}")),
+    ));
+}
+
+/// Screens the last photo again with the loaded model: stage by stage at `theta`, or every exit.
+async fn rescreen(theta: f32, every_exit: bool) {
+    let (Some((_, model)), Some((file, bytes))) = with(|s| (s.model.clone(), s.photo.clone()))
+    else {
+        return send(&Event::Screened(Err(
+            "there is no photo to screen again".into()
+        )));
+    };
+    let stop_at = (!every_exit).then_some(theta);
+    let outcome = screen::screen(&model, &file, &bytes, stop_at).await;
+    send(&Event::Screened(
+        outcome
+            .map(with_full_network_time)
+            .map_err(|e| format!("{file}: {e}")),
     ));
 }
 

@@ -10,6 +10,7 @@ use fairscreen_core::infer::LoadedModel;
 use fairscreen_core::preprocess::{decode_image, encode_png, square_resize, to_input};
 use fairscreen_core::EvalBundle;
 use image::RgbImage;
+use wasm_bindgen::JsCast;
 
 use crate::protocol::{GroupHeat, PhotoResult, WireMap};
 
@@ -40,21 +41,44 @@ fn overlay_url(image: &RgbImage, cam: &ClassMap) -> String {
     )))
 }
 
-/// Decodes, prepares and classifies one photo: logits of every exit and each exit's class
-/// activation map for the class it predicts, also drawn over the photo as the model saw it.
-pub async fn screen(model: &LoadedModel, file: &str, bytes: &[u8]) -> Result<PhotoResult, String> {
+/// Milliseconds since the worker started (`performance.now()`, sub-millisecond where the
+/// browser allows).
+pub fn now_ms() -> f64 {
+    js_sys::global()
+        .dyn_into::<web_sys::WorkerGlobalScope>()
+        .ok()
+        .and_then(|scope| scope.performance())
+        .map_or_else(js_sys::Date::now, |p| p.now())
+}
+
+/// Decodes, prepares and classifies one photo: stage by stage, stopping at the exit that fires
+/// at `stop_at` (the stages after it are never computed), or every exit in one pass when
+/// `stop_at` is `None`; each exit computed gets its class activation map for the class it
+/// predicts, also drawn over the photo as the model saw it. `full_network_ms` is left `None`
+/// for the caller (it knows the model's history).
+pub async fn screen(
+    model: &LoadedModel,
+    file: &str,
+    bytes: &[u8],
+    stop_at: Option<f32>,
+) -> Result<PhotoResult, String> {
     let config = &model.card.config;
     let decoded = decode_image(bytes).map_err(|e| e.to_string())?;
     let image = square_resize(&decoded, config.input_size as u32);
     let input = to_input(&image, config);
-    let (logits, maps) = model
-        .logits_and_maps_async(&input)
-        .await
-        .map_err(|e| e.to_string())?;
-    if logits.exits.iter().flatten().any(|v| !v.is_finite()) {
+    let start = now_ms();
+    let (logits, maps) = match stop_at {
+        Some(theta) => model.logits_and_maps_until_async(&input, theta).await,
+        None => model
+            .logits_and_maps_async(&input)
+            .await
+            .map(|(l, m)| (l.sample(0), m)),
+    }
+    .map_err(|e| e.to_string())?;
+    let model_ms = now_ms() - start;
+    if logits.iter().flatten().any(|v| !v.is_finite()) {
         return Err("the model produced non-finite logits on this backend".into());
     }
-    let logits = logits.sample(0);
     let cams = logits
         .iter()
         .enumerate()
@@ -71,9 +95,13 @@ pub async fn screen(model: &LoadedModel, file: &str, bytes: &[u8]) -> Result<Pho
     let overlays = cams.iter().map(|c| overlay_url(&image, c)).collect();
     Ok(PhotoResult {
         file: file.to_string(),
+        exits: config.num_exits(),
         logits,
         cams: cams.into_iter().map(WireMap::from).collect(),
         overlays,
+        stopped_at: stop_at,
+        model_ms,
+        full_network_ms: None,
     })
 }
 

@@ -26,6 +26,10 @@ pub struct AssetEntry {
     pub bytes: usize,
     /// Lower-case hex sha256 of the whole file.
     pub sha256: String,
+    /// The model's card as its file carries it (model indexes only): the page lists the models
+    /// from the index alone and fetches a file when it is chosen.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub card: Option<Box<crate::format::ModelCard>>,
 }
 
 /// An asset index (`www/models/index.json`, `www/eval/index.json`): the files of one kind the

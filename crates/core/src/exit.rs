@@ -123,6 +123,28 @@ pub fn exit_policy(exit_logits: &[Vec<f32>], theta: f32) -> ExitDecision {
     unreachable!("loop returns at the last exit")
 }
 
+/// The policy's decision from the exits computed so far: `computed` is a prefix of a model's
+/// `exits` exits, as a stage-by-stage pass leaves it. `None` when no computed internal exit
+/// reaches θ and the deeper exits were not computed (the answer needs them).
+pub fn exit_policy_computed(
+    computed: &[Vec<f32>],
+    exits: usize,
+    theta: f32,
+) -> Option<ExitDecision> {
+    if computed.is_empty() || computed.len() > exits {
+        return None;
+    }
+    let decision = exit_policy(computed, theta);
+    if computed.len() == exits || decision.exit + 1 < computed.len() {
+        return Some(decision);
+    }
+    // The last computed exit is an internal one: it answers only if it reaches θ.
+    fires(decision.confidence, theta).then_some(ExitDecision {
+        fell_through: false,
+        ..decision
+    })
+}
+
 /// Applies [`exit_policy`] to every sample of a batch. `batch[e]` holds exit `e`'s logits as a
 /// row-major `[B, K]` slice; each sample is decided on its own (no batch-level coupling).
 pub fn exit_policy_batch(batch: &[Vec<f32>], num_classes: usize, theta: f32) -> Vec<ExitDecision> {

@@ -192,7 +192,9 @@ impl LoadedModel {
         theta: f32,
     ) -> Result<(SampleLogits, ExitMaps), InferError> {
         let exits = self.card.config.num_exits();
-        let mut pass = self.model.staged(self.batch_input(&[input.to_vec()])?, false);
+        let mut pass = self
+            .model
+            .staged(self.batch_input(&[input.to_vec()])?, false);
         let mut logits = Vec::with_capacity(exits);
         let mut maps = Vec::with_capacity(exits);
         while let Some(step) = self.model.next_exit(&mut pass) {

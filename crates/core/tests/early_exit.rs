@@ -10,7 +10,10 @@ use fairscreen_core::write_model;
 
 fn max_diff(a: &[f32], b: &[f32]) -> f32 {
     assert_eq!(a.len(), b.len());
-    a.iter().zip(b).map(|(x, y)| (x - y).abs()).fold(0.0, f32::max)
+    a.iter()
+        .zip(b)
+        .map(|(x, y)| (x - y).abs())
+        .fold(0.0, f32::max)
 }
 
 #[test]
@@ -41,9 +44,16 @@ fn the_staged_pass_stops_at_the_exit_the_policy_picks_with_the_same_logits_and_m
             );
             assert_eq!(maps.len(), logits.len());
             let got = exit_policy(&logits, theta);
-            assert_eq!((got.exit, got.class), (want.exit, want.class), "θ = {theta}");
+            assert_eq!(
+                (got.exit, got.class),
+                (want.exit, want.class),
+                "θ = {theta}"
+            );
             for e in 0..logits.len() {
-                assert!(max_diff(&logits[e], &all[e]) <= 1e-6, "θ = {theta} exit {e}");
+                assert!(
+                    max_diff(&logits[e], &all[e]) <= 1e-6,
+                    "θ = {theta} exit {e}"
+                );
                 assert_eq!(maps[e].shape, all_maps[e].shape);
                 assert!(max_diff(&maps[e].values, &all_maps[e].values) <= 1e-6);
             }
@@ -74,7 +84,10 @@ fn the_shipped_model_stops_at_every_exit_for_some_image_and_theta() {
     let mut fired_at = vec![0usize; exits];
     for i in 0..48 {
         let input = fairscreen_core::preprocess::to_input(&bundle.rgb_image(i), config);
-        let all = model.logits(std::slice::from_ref(&input)).unwrap().sample(0);
+        let all = model
+            .logits(std::slice::from_ref(&input))
+            .unwrap()
+            .sample(0);
         let conf: Vec<f32> = all.iter().map(|l| top_class(l).1).collect();
         let mut thetas = vec![0.5, 0.8, 0.9, 1.01];
         for e in 0..exits - 1 {

@@ -1,6 +1,6 @@
 //! The per-sample early-exit policy on hand-made logits.
 
-use fairscreen_core::exit::{argmax, softmax};
+use fairscreen_core::exit::{argmax, exit_policy_computed, softmax};
 use fairscreen_core::{exit_policy, exit_policy_batch, ExitDecision};
 
 /// Logits whose softmax has max probability exactly 0.5 (two equal, one -inf-like).
@@ -112,4 +112,31 @@ fn batch_policy_equals_one_sample_at_a_time() {
             assert!(exits.len() > 1, "the batch exercises more than one exit");
         }
     }
+}
+
+#[test]
+fn a_decision_from_the_computed_exits_needs_an_exit_that_reaches_theta() {
+    // Four exits; the first two computed.
+    let computed = vec![flat(), confident(2)];
+    let d = exit_policy_computed(&computed, 4, 0.9).unwrap();
+    assert_eq!((d.exit, d.class, d.fell_through), (1, 2, false));
+    assert_eq!(
+        Some(d),
+        Some(exit_policy(&[flat(), confident(2), flat(), flat()], 0.9))
+    );
+    // θ above exit 2's confidence: the deeper exits decide, and they were not computed.
+    assert_eq!(exit_policy_computed(&computed, 4, 0.99999), None);
+    // θ at or below the first exit's confidence (1/3): it answers.
+    let d = exit_policy_computed(&computed, 4, 1.0 / 3.0 - 1e-6).unwrap();
+    assert_eq!((d.exit, d.fell_through), (0, false));
+    // Every exit computed: the plain policy, falling through to the final head.
+    let all = vec![flat(), flat(), flat(), confident(1)];
+    assert_eq!(
+        exit_policy_computed(&all, 4, 0.9),
+        Some(exit_policy(&all, 0.9))
+    );
+    assert!(exit_policy_computed(&all, 4, 0.9).unwrap().fell_through);
+    // Nothing computed, or more than the model has: no decision.
+    assert_eq!(exit_policy_computed(&[], 4, 0.5), None);
+    assert_eq!(exit_policy_computed(&all, 3, 0.5), None);
 }

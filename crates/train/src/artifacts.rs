@@ -6,7 +6,7 @@ use std::path::Path;
 
 use anyhow::{Context, Result};
 use fairscreen_core::format::{
-    sha256_hex, write_model, AssetEntry, AssetIndex, ModelCard, FORMAT_VERSION,
+    read_model, sha256_hex, write_model, AssetEntry, AssetIndex, ModelCard, FORMAT_VERSION,
 };
 use fairscreen_core::HostTensor;
 
@@ -55,11 +55,21 @@ pub fn write_model_asset(
     let file = format!("{name}.safetensors");
     let path = out_dir.join(&file);
     std::fs::write(&path, &bytes).with_context(|| format!("writing {}", path.display()))?;
+    model_entry(&file, &bytes)
+}
+
+/// The index entry of model file `file` with contents `bytes`, its card included (as read back
+/// from the file, so it equals what the page would read from it).
+pub fn model_entry(file: &str, bytes: &[u8]) -> Result<AssetEntry> {
+    let card = read_model(bytes)
+        .with_context(|| format!("reading back {file}"))?
+        .card;
     Ok(AssetEntry {
-        name: name.to_string(),
-        file,
+        name: card.name.clone(),
+        file: file.to_string(),
         bytes: bytes.len(),
-        sha256: sha256_hex(&bytes),
+        sha256: sha256_hex(bytes),
+        card: Some(Box::new(card)),
     })
 }
 

@@ -18,7 +18,7 @@ use anyhow::Result;
 use clap::{Parser, Subcommand};
 
 use crate::commands::{
-    audit, eval_bundle, export, export_onnx, fixtures, heatmaps, quantize, synth, train,
+    audit, catalogue, eval_bundle, export, export_onnx, fixtures, heatmaps, quantize, synth, train,
 };
 
 #[derive(Parser)]
@@ -55,6 +55,8 @@ enum Command {
     ExportOnnx(export_onnx::ExportOnnxArgs),
     /// Per-group heatmap analysis: share of each exit's class activation map on the lesion.
     Heatmaps(heatmaps::HeatmapsArgs),
+    /// Put every model's card into the models index (the page's catalogue).
+    Catalogue(catalogue::CatalogueArgs),
 }
 
 fn main() -> Result<()> {
@@ -69,5 +71,6 @@ fn main() -> Result<()> {
         Command::Quantize(a) => quantize::run(a),
         Command::ExportOnnx(a) => export_onnx::run(a),
         Command::Heatmaps(a) => heatmaps::run(a),
+        Command::Catalogue(a) => catalogue::run(a),
     }
 }

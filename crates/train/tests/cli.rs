@@ -147,7 +147,59 @@ fn shipped_models_match_their_index_and_validate() {
             file.card.disclaimer.contains("not a diagnosis")
                 || file.card.disclaimer.contains("Not a")
         );
+        // The index is the page's catalogue: it carries each file's card exactly.
+        let card: fairscreen_core::ModelCard = serde_json::from_value(m["card"].clone())
+            .unwrap_or_else(|e| {
+                panic!(
+                    "{}: the index has no card ({e}): run `catalogue`",
+                    m["file"]
+                )
+            });
+        assert_eq!(
+            card, file.card,
+            "{}: the index's card differs from the file's (run `catalogue`)",
+            m["file"]
+        );
     }
+}
+
+/// `catalogue` rewrites an index with each file's card (the shipped index is what it writes) and
+/// refuses a file whose hash differs from the index.
+#[test]
+fn catalogue_puts_each_files_card_in_the_index_and_refuses_a_changed_file() {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../www/models");
+    let dir = temp_dir("catalogue");
+    let shipped = std::fs::read(root.join("index.json")).unwrap();
+    let mut index: serde_json::Value = serde_json::from_slice(&shipped).unwrap();
+    let default = index["default"].as_str().unwrap().to_string();
+    let assets = index["assets"].as_array_mut().unwrap();
+    assets.retain(|m| m["name"] == default.as_str());
+    let file = assets[0]["file"].as_str().unwrap().to_string();
+    let want_card = assets[0]["card"].clone();
+    assets[0].as_object_mut().unwrap().remove("card");
+    std::fs::write(dir.as_path().join("index.json"), index.to_string()).unwrap();
+    std::fs::copy(root.join(&file), dir.as_path().join(&file)).unwrap();
+    run_ok(&["catalogue", "--dir", "{}"], &[dir.as_path()]);
+    let written: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.as_path().join("index.json")).unwrap()).unwrap();
+    assert_eq!(written["assets"][0]["card"], want_card);
+    assert_eq!(written["default"], default.as_str());
+    // One byte changed: refused, naming the file and both hashes.
+    let mut bytes = std::fs::read(dir.as_path().join(&file)).unwrap();
+    let last = bytes.len() - 1;
+    bytes[last] ^= 1;
+    std::fs::write(dir.as_path().join(&file), bytes).unwrap();
+    let out = bin()
+        .args(["catalogue", "--dir"])
+        .arg(dir.as_path())
+        .output()
+        .unwrap();
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(&file) && err.contains("the index says"),
+        "{err}"
+    );
 }
 
 fn run_ok(args: &[&str], paths: &[&Path]) -> String {
@@ -172,6 +224,7 @@ fn run_ok(args: &[&str], paths: &[&Path]) -> String {
 #[test]
 fn every_subcommand_has_help() {
     for sub in [
+        "catalogue",
         "train",
         "export",
         "fixtures",

@@ -59,6 +59,7 @@ pub fn run(a: EvalBundleArgs) -> Result<()> {
             file,
             bytes: bytes.len(),
             sha256: sha256_hex(&bytes),
+            card: None,
         },
     )?;
     let gz = gzip_len(&bytes)?;

@@ -2,6 +2,7 @@
 //! its clap arguments and its `run`.
 
 pub mod audit;
+pub mod catalogue;
 pub mod eval_bundle;
 pub mod export;
 pub mod export_onnx;
