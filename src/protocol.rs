@@ -14,11 +14,14 @@ pub use fairscreen_core::exit::ExitLogits;
 /// What the page asks the worker to do.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub enum Request {
-    /// Choose a backend, read the model index, load the default model, then the evaluation subset.
+    /// Choose a backend, read the model index, load the default model (the evaluation subset
+    /// waits for [`Request::LoadEval`]).
     Start {
         /// The page URL asks for the CPU backend (`?backend=cpu`).
         cpu_requested: bool,
     },
+    /// Fetch, verify and decode the bundled evaluation subset (once; again after a failure).
+    LoadEval,
     /// Load the named model of the index on the same backend and re-screen the last photo.
     LoadModel {
         /// Index name of the model.

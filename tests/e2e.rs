@@ -612,7 +612,13 @@ fn shipped_bundle() -> fairscreen_core::EvalBundle {
     fairscreen_core::read_eval_bundle(&std::fs::read(dir.join(&entry.file)).unwrap()).unwrap()
 }
 
+/// Asks for the evaluation subset (fetched on first use) and waits until it is loaded or failed.
 fn wait_eval(s: &Session) -> String {
+    s.wait_for("the data card", Duration::from_secs(240), |s| {
+        s.attr("#data-card", "data-state")
+            .filter(|st| st != "waiting" || s.attr("#load-eval", "id").is_some())
+    });
+    s.script("const b = document.getElementById('load-eval'); if (b) b.click();");
     s.wait_for(
         "the evaluation subset to load",
         Duration::from_secs(240),
@@ -1377,6 +1383,13 @@ fn the_site_works_offline_after_one_visit() {
     );
     assert_eq!(offline, "ready", "offline: {}", s.text("#offline"));
     assert!(s.text("#offline").contains("stored on this device"));
+    // The first visit does not fetch the evaluation subset; asked for once, it is stored too.
+    let fetched = server.take_requests();
+    assert!(
+        !fetched.iter().any(|(_, p, _)| p.starts_with("/eval/") && p.ends_with(".safetensors")),
+        "the evaluation subset was fetched before anyone asked: {fetched:?}"
+    );
+    assert_eq!(wait_eval(&s), "ready", "{}", s.text("#data-card"));
 
     server.set_down(true);
     s.goto(&server.url);

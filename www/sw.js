@@ -1,11 +1,11 @@
 // FairScreen service worker: makes the site work offline.
 //
-// Install: caches the app shell (page, JS, wasm, CSS), the build's manifest and asset indexes, the
-// default model and the default evaluation subset — everything needed to screen a photo and run
-// the fairness audit without a network. Every same-origin GET is then answered network-first:
-// online, the page sees exactly what the server has (and the cached copy is refreshed); offline,
-// it gets the cached copy. Models fetched in full later (the picker) are cached as they arrive;
-// header peeks (X-FairScreen-Peek) are not. The post-build hook stamps BUILD with a hash of the
+// Install: caches the app shell (page, JS, wasm, CSS), the build's manifest and asset indexes and
+// the default model — everything needed to screen a photo without a network. The evaluation
+// subset (3.5 MB) is not fetched up front: the page asks for it on first use (an audit) and it is
+// cached then, like every model fetched later (the picker). Every same-origin GET is answered
+// network-first: online, the page sees exactly what the server has (and the cached copy is
+// refreshed); offline, it gets the cached copy. Header peeks (X-FairScreen-Peek) are not cached. The post-build hook stamps BUILD with a hash of the
 // build, so a new build installs a new cache and the old one is deleted.
 "use strict";
 
@@ -18,20 +18,16 @@ async function json(url) {
   return r.json();
 }
 
-/// The files installed up front: the shell and the default model and evaluation subset.
+/// The files installed up front: the shell, both asset indexes and the default model.
 async function precacheList() {
   const manifest = await json("manifest.json");
   const shell = manifest.assets
     .map((a) => a.path)
     .filter((p) => !p.startsWith("models/") && !p.startsWith("eval/") && p !== "sw.js");
-  const defaults = [];
-  for (const dir of ["models", "eval"]) {
-    const index = await json(`${dir}/index.json`);
-    const entry = index.assets.find((a) => a.name === index.default);
-    if (!entry) throw new Error(`${dir}/index.json has no default entry`);
-    defaults.push(`${dir}/index.json`, `${dir}/${entry.file}`);
-  }
-  return ["./", "manifest.json", ...shell, ...defaults];
+  const index = await json("models/index.json");
+  const entry = index.assets.find((a) => a.name === index.default);
+  if (!entry) throw new Error("models/index.json has no default entry");
+  return ["./", "manifest.json", ...shell, "models/index.json", `models/${entry.file}`, "eval/index.json"];
 }
 
 self.addEventListener("install", (event) => {

@@ -51,7 +51,7 @@ pub fn App() -> impl IntoView {
             <Dashboard state=state />
             <Comparison state=state />
             <GroupHeatmaps audit=state.audit models=state.models />
-            <DataCardView eval=state.eval />
+            <DataCardView state=state />
             <OwnPredictions state=state />
         </main>
         <footer>

@@ -132,7 +132,7 @@ pub fn Dashboard(state: AppState) -> impl IntoView {
     let can_run = move || {
         let reading = matches!(state.eval.folder.get(), FolderStatus::Reading(..));
         !reading
-            && state.eval.is_ready()
+            && (state.eval.is_ready() || state.eval.can_load())
             && state.page.status.get().is_idle()
             && audit.running.get().is_none()
     };
@@ -151,6 +151,10 @@ pub fn Dashboard(state: AppState) -> impl IntoView {
             .unwrap_or_default()
     };
     let body = move || match audit.status.get() {
+        AuditStatus::Idle if audit.after_eval.get() => {
+            view! { <p>"Fetching the evaluation subset first (its data card shows the progress)…"</p> }
+                .into_any()
+        }
         AuditStatus::Idle => view! { <p>{IDLE_TEXT}</p> }.into_any(),
         AuditStatus::Running(done, total) => {
             let text =

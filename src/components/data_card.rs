@@ -5,7 +5,7 @@ use fairscreen_core::DataCard;
 use leptos::prelude::*;
 
 use super::format::roman;
-use crate::state::{EvalState, EvalStatus};
+use crate::state::{AppState, EvalStatus};
 
 /// The sorted distinct values of `f` over the card's cells.
 fn distinct(c: &DataCard, f: fn(&fairscreen_core::bundle::CellCount) -> u8) -> Vec<u8> {
@@ -133,12 +133,27 @@ fn data_card_body(c: &DataCard, bytes: usize) -> impl IntoView {
     }
 }
 
+/// The button that fetches the bundled subset (before its first use, or after a failure).
+fn load_button(state: AppState) -> impl IntoView {
+    view! {
+        <button id="load-eval" type="button" on:click=move |_| state.load_eval()>
+            "Load the evaluation subset"
+        </button>
+    }
+}
+
 /// The body for each loading state.
-fn status_body(status: EvalStatus) -> AnyView {
+fn status_body(state: AppState, status: EvalStatus) -> AnyView {
     match status {
-        EvalStatus::Waiting => {
-            view! { <p>"The evaluation subset loads after the model."</p> }.into_any()
+        EvalStatus::Waiting => view! {
+            <p>
+                "The evaluation subset (720 labelled images with lesion masks, about 3.5 MB) is \
+                 fetched when you first ask for it: here, or by computing fairness statistics. \
+                 Screening a photo does not need it."
+            </p>
+            {load_button(state)}
         }
+        .into_any(),
         EvalStatus::Fetching(done, total) => {
             let text = format!("{:.0} / {:.0} kB", done as f64 / 1e3, total as f64 / 1e3);
             view! {
@@ -150,7 +165,7 @@ fn status_body(status: EvalStatus) -> AnyView {
         EvalStatus::Decoding => view! { <p>"Decoding the evaluation images…"</p> }.into_any(),
         EvalStatus::Failed(e) => {
             let text = format!("The evaluation subset could not be loaded: {e}");
-            view! { <p class="error" id="eval-error">{text}</p> }.into_any()
+            view! { <p class="error" id="eval-error">{text}</p> {load_button(state)} }.into_any()
         }
         EvalStatus::Ready(card, bytes) => data_card_body(&card, bytes).into_any(),
     }
@@ -158,7 +173,8 @@ fn status_body(status: EvalStatus) -> AnyView {
 
 /// The evaluation subset's data card (`#data-card`).
 #[component]
-pub fn DataCardView(eval: EvalState) -> impl IntoView {
+pub fn DataCardView(state: AppState) -> impl IntoView {
+    let eval = state.eval;
     let attr = move |f: fn(&DataCard) -> String| match eval.status.get() {
         EvalStatus::Ready(card, _) => f(&card),
         _ => String::new(),
@@ -172,7 +188,7 @@ pub fn DataCardView(eval: EvalState) -> impl IntoView {
             data-seed=move || attr(|c| c.seed.map(|x| x.to_string()).unwrap_or_default())
             data-name=move || attr(|c| c.name.clone())
         >
-            {move || status_body(eval.status.get())}
+            {move || status_body(state, eval.status.get())}
         </section>
     }
 }

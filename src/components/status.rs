@@ -71,8 +71,8 @@ pub fn BackendBadge(page: PageState) -> impl IntoView {
     }
 }
 
-const OFFLINE_READY: &str = "Offline use: ready. The app, the default model and the evaluation \
-     subset are stored on this device; other models are stored once loaded.";
+const OFFLINE_READY: &str = "Offline use: ready. The app and the default model are stored on \
+     this device; the evaluation subset and other models are stored once loaded.";
 
 /// Whether the site works offline (`#offline`): stored by the service worker, or why not.
 #[component]

@@ -72,6 +72,8 @@ pub struct AuditState {
     pub runs: RwSignal<u32>,
     /// Index of the grouping shown in the dashboard.
     pub grouping: RwSignal<usize>,
+    /// An audit was asked for before the evaluation subset was loaded: it runs once it is.
+    pub after_eval: RwSignal<bool>,
 }
 
 impl AuditState {
@@ -84,6 +86,7 @@ impl AuditState {
             other_data: RwSignal::new(BTreeMap::new()),
             runs: RwSignal::new(0),
             grouping: RwSignal::new(0),
+            after_eval: RwSignal::new(false),
         }
     }
 
@@ -97,6 +100,12 @@ impl AppState {
     /// Runs the loaded model over the whole evaluation subset in the worker (batched, with
     /// progress); the reports come back computed at the current θ.
     pub fn run_audit(self) {
+        if self.eval.bundle.with_untracked(|b| b.is_none()) && self.eval.can_load() {
+            // The subset is fetched on first use; the audit follows it.
+            self.audit.after_eval.set(true);
+            self.load_eval();
+            return;
+        }
         if self.eval.bundle.with_untracked(|b| b.is_none()) {
             self.audit.status.set(AuditStatus::Failed(
                 "the model and the evaluation subset must be loaded first".into(),

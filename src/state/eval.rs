@@ -13,7 +13,7 @@ use crate::protocol::BundleMeta;
 /// Where the bundled evaluation subset is (mirrored in `#data-card[data-state]`).
 #[derive(Clone, Debug, PartialEq)]
 pub enum EvalStatus {
-    /// Not started (waits for the model).
+    /// Not asked for yet: fetched on first use (an audit, or its own button), not at load.
     Waiting,
     /// Downloading: bytes received of the total.
     Fetching(usize, usize),
@@ -127,5 +127,35 @@ impl EvalState {
     /// True once the subset is loaded.
     pub fn is_ready(self) -> bool {
         matches!(self.status.get(), EvalStatus::Ready(..))
+    }
+
+    /// The bundled subset can be asked for: not asked for yet, or it failed.
+    pub fn can_load(self) -> bool {
+        matches!(
+            self.status.get(),
+            EvalStatus::Waiting | EvalStatus::Failed(_)
+        )
+    }
+}
+
+impl super::AppState {
+    /// Asks the worker for the bundled evaluation subset (when not loaded or loading).
+    pub fn load_eval(self) {
+        if !self.eval.status.with_untracked(|s| {
+            matches!(s, EvalStatus::Waiting | EvalStatus::Failed(_))
+        }) {
+            return;
+        }
+        self.eval.status.set(EvalStatus::Fetching(0, 0));
+        super::worker_link::send(crate::protocol::Request::LoadEval, None);
+    }
+
+    /// The bundled subset arrived; an audit asked for before runs now.
+    pub(super) fn eval_ready(self, meta: BundleMeta) {
+        self.eval.ready(meta);
+        if self.audit.after_eval.get_untracked() {
+            self.audit.after_eval.set(false);
+            self.run_audit();
+        }
     }
 }

@@ -94,8 +94,11 @@ impl AppState {
                 self.eval.status.set(EvalStatus::Fetching(done, total))
             }
             Event::EvalDecoding => self.eval.status.set(EvalStatus::Decoding),
-            Event::EvalReady(meta) => self.eval.ready(*meta),
-            Event::EvalFailed(e) => self.eval.status.set(EvalStatus::Failed(e)),
+            Event::EvalReady(meta) => self.eval_ready(*meta),
+            Event::EvalFailed(e) => {
+                self.audit.after_eval.set(false);
+                self.eval.status.set(EvalStatus::Failed(e))
+            }
             Event::AuditProgress { model, done, total } => self.audit_progress(model, done, total),
             Event::AuditDone(result) => self.audit_done(*result),
             Event::AuditFailed { model, error } => self.audit_failed(model, error),

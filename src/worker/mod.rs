@@ -45,6 +45,8 @@ struct Session {
     photo: Option<(String, Rc<Vec<u8>>)>,
     /// The latest time of the loaded model computing every exit in one pass (ms), if it has.
     full_network_ms: Option<f64>,
+    /// The bundled evaluation subset is loaded or loading.
+    eval_requested: bool,
     /// The evaluation data audits run on (the bundled subset, or a folder the user read).
     bundle: Option<Rc<EvalBundle>>,
     /// Exit logits on the active evaluation data of every audited model, by name.
@@ -99,6 +101,7 @@ pub fn start() {
 async fn handle(request: Request, bytes: Option<Vec<u8>>, files: Vec<web_sys::File>) {
     match request {
         Request::Start { cpu_requested } => start_session(cpu_requested).await,
+        Request::LoadEval => load_eval().await,
         Request::LoadModel { name } => switch_model(name).await,
         Request::Classify { file, theta } => classify(file, bytes.unwrap_or_default(), theta).await,
         Request::Rescreen { theta, every_exit } => rescreen(theta, every_exit).await,
@@ -157,7 +160,6 @@ async fn start_session(cpu_requested: bool) {
         Ok(model) => {
             commit_model(entry, model, None);
             spawn_local(peek_cards(index));
-            load_eval().await;
         }
         Err(e) => send(&fail(e)),
     }
@@ -339,8 +341,12 @@ async fn rescreen(theta: f32, every_exit: bool) {
     ));
 }
 
-/// Fetches, verifies and decodes the bundled evaluation subset.
+/// Fetches, verifies and decodes the bundled evaluation subset, unless it is loaded or loading.
 async fn load_eval() {
+    let busy = with(|s| std::mem::replace(&mut s.eval_requested, true));
+    if busy {
+        return;
+    }
     let outcome = async {
         let index = assets::asset_index("eval").await?;
         let entry = index.default_entry().map_err(|e| e.to_string())?.clone();
@@ -371,7 +377,11 @@ async fn load_eval() {
             });
             send(&Event::EvalReady(Box::new(meta)));
         }
-        Err(e) => send(&Event::EvalFailed(e)),
+        Err(e) => {
+            // The next request tries again.
+            with(|s| s.eval_requested = false);
+            send(&Event::EvalFailed(e))
+        }
     }
 }
 

@@ -451,15 +451,16 @@ fn peer_benchmark() {
             "runtime"
         } else if *path == default_model {
             "model"
-        } else if path.starts_with("/eval/") {
+        } else if path.starts_with("/eval/") && !path.ends_with(".json") {
             "evaluation subset"
-        } else if path.starts_with("/models/") {
+        } else if path.starts_with("/models/") && !path.ends_with(".json") {
             "other models"
         } else {
             "page, styles, indexes, icons"
         };
         *parts.entry(part).or_default() += gz;
-        files.push(json!({ "path": path, "gzip_bytes": gz }));
+        let raw = std::fs::metadata(&file).map(|m| m.len()).unwrap_or(0);
+        files.push(json!({ "path": path, "bytes": raw, "gzip_bytes": gz }));
     }
     let ort_bytes =
         |names: &[&str]| -> u64 { names.iter().map(|f| gzip_len(&ort_dist().join(f))).sum() };
@@ -547,14 +548,14 @@ fn bench_markdown(r: &Value) -> String {
     md.push_str("| runtime | backend | single photo median | p90 | runs | throughput (images/s) | max \\|Δ\\| vs native |\n|---|---|---|---|---|---|---|\n");
     for row in runs {
         md.push_str(&format!(
-            "| {} | {} | {} | {} | {} | {:.1} ({} images, batch {}) | {:.1e} |\n",
+            "| {} | {} | {} | {} | {} | {:.1} ({:.0} images, batch {}) | {:.1e} |\n",
             row["runtime"].as_str().unwrap(),
             row["backend"].as_str().unwrap(),
             ms(&row["single_median_ms"]),
             ms(&row["single_p90_ms"]),
             row["single_runs"],
             row["images_per_s"].as_f64().unwrap(),
-            row["images"],
+            row["images"].as_f64().unwrap(),
             row["batch"],
             row["max_abs_diff_vs_native"].as_f64().unwrap(),
         ));

@@ -29,7 +29,7 @@ pub type RequestLog = Arc<Mutex<Vec<(String, String, u16)>>>;
 fn mime(path: &Path) -> &'static str {
     match path.extension().and_then(|e| e.to_str()).unwrap_or("") {
         "html" => "text/html; charset=utf-8",
-        "js" => "text/javascript",
+        "js" | "mjs" => "text/javascript",
         "wasm" => "application/wasm",
         "css" => "text/css",
         "json" => "application/json",
