@@ -406,3 +406,132 @@ fn intervals_of_near_zero_gaps_contain_the_estimates() {
         "the interval is not degenerate: {gap:?}"
     );
 }
+
+/// SplitMix64 as the bootstrap draws with it (a copy: the reference below must draw the same
+/// samples).
+struct SplitMix(u64);
+
+impl SplitMix {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    fn below(&mut self, n: usize) -> usize {
+        ((self.next() >> 11) as f64 / (1u64 << 53) as f64 * n as f64) as usize
+    }
+}
+
+/// The bootstrap as it was before it weighted the samples: every resample's predictions
+/// re-materialised and their report recomputed from scratch; percentile intervals widened to
+/// reach the estimate.
+fn rematerialised_intervals(
+    p: &Predictions,
+    groups: &[usize],
+    group_names: &[String],
+    opts: &ReportOptions,
+) -> std::collections::BTreeMap<String, (f64, f64)> {
+    use std::collections::BTreeMap;
+    let classes: Vec<String> = (0..p.classes).map(|c| format!("c{c}")).collect();
+    let point_opts = ReportOptions {
+        bootstrap: 0,
+        ..opts.clone()
+    };
+    let point = fairness_report("s", &classes, p, groups, group_names, &point_opts);
+    let mut by_group: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+    for (i, g) in groups.iter().enumerate() {
+        by_group.entry(*g).or_default().push(i);
+    }
+    let mut rng = SplitMix(opts.seed);
+    let mut samples: BTreeMap<String, Vec<f64>> = BTreeMap::new();
+    for _ in 0..opts.bootstrap {
+        let mut idx = Vec::new();
+        for members in by_group.values() {
+            for _ in 0..members.len() {
+                idx.push(members[rng.below(members.len())]);
+            }
+        }
+        let rp = Predictions {
+            labels: idx.iter().map(|&i| p.labels[i]).collect(),
+            predicted: idx.iter().map(|&i| p.predicted[i]).collect(),
+            probs: p
+                .probs
+                .as_ref()
+                .map(|pp| idx.iter().map(|&i| pp[i].clone()).collect()),
+            classes: p.classes,
+        };
+        let rg: Vec<usize> = idx.iter().map(|&i| groups[i]).collect();
+        let r = fairness_report("s", &classes, &rp, &rg, group_names, &point_opts);
+        for (k, v) in r.scalars {
+            samples.entry(k).or_default().push(v);
+        }
+    }
+    let quantile = |s: &[f64], q: f64| {
+        let pos = q * (s.len() - 1) as f64;
+        let (i, f) = (pos.floor() as usize, pos - pos.floor());
+        if i + 1 < s.len() {
+            s[i] + (s[i + 1] - s[i]) * f
+        } else {
+            s[i]
+        }
+    };
+    let alpha = (1.0 - opts.level) / 2.0;
+    samples
+        .into_iter()
+        .filter_map(|(k, mut v)| {
+            let est = *point.scalars.get(&k)?;
+            v.sort_by(f64::total_cmp);
+            Some((
+                k,
+                (
+                    quantile(&v, alpha).min(est),
+                    quantile(&v, 1.0 - alpha).max(est),
+                ),
+            ))
+        })
+        .collect()
+}
+
+/// The weighted bootstrap gives the intervals of re-materialising every resample (same seed,
+/// same draws): three classes with probabilities on a coarse grid (ties for AUC) and samples in
+/// an unnamed group, and two classes (binary AUC).
+#[test]
+fn weighted_bootstrap_intervals_equal_rematerialised_resamples() {
+    let (p3, g) = random_case(11, 1500);
+    let mut p2 = p3.clone();
+    p2.classes = 2;
+    for i in 0..p2.labels.len() {
+        p2.labels[i] %= 2;
+        p2.predicted[i] %= 2;
+        let pr = p2.probs.as_mut().unwrap();
+        let one = pr[i][1];
+        pr[i] = vec![1.0 - one, one];
+    }
+    let opts = ReportOptions {
+        bootstrap: 60,
+        seed: 9,
+        ..Default::default()
+    };
+    for (p, names) in [(&p3, names(2)), (&p3, names(3)), (&p2, names(3))] {
+        let classes: Vec<String> = (0..p.classes).map(|c| format!("c{c}")).collect();
+        let fast = fairness_report("s", &classes, p, &g, &names, &opts);
+        let reference = rematerialised_intervals(p, &g, &names, &opts);
+        assert_eq!(
+            fast.intervals.keys().collect::<Vec<_>>(),
+            reference.keys().collect::<Vec<_>>()
+        );
+        assert!(fast.intervals.keys().any(|k| k.ends_with("/auc")));
+        for (k, (lo, hi)) in &reference {
+            let i = fast.intervals[k];
+            assert!(
+                (i.lo - lo).abs() <= 1e-12 && (i.hi - hi).abs() <= 1e-12,
+                "{k}: [{}, {}] vs [{lo}, {hi}]",
+                i.lo,
+                i.hi
+            );
+        }
+    }
+}

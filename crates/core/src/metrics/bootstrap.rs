@@ -2,7 +2,8 @@
 
 use std::collections::BTreeMap;
 
-use super::report::{point_report, FairnessReport, Interval, Predictions, ReportOptions};
+use super::report::{weighted_report, FairnessReport, Interval, Predictions, ReportOptions};
+use super::weighted::Prepared;
 
 /// SplitMix64: a tiny deterministic generator for bootstrap indices (identical on every target).
 struct SplitMix(u64);
@@ -44,7 +45,8 @@ pub fn fairness_report(
     group_names: &[String],
     opts: &ReportOptions,
 ) -> FairnessReport {
-    let mut report = point_report(attribute, class_names, p, groups, group_names, opts);
+    let prepared = Prepared::new(p, groups, group_names);
+    let mut report = weighted_report(attribute, class_names, &prepared, &|_| 1, opts);
     if opts.bootstrap == 0 || p.labels.is_empty() {
         return report;
     }
@@ -54,24 +56,23 @@ pub fn fairness_report(
     }
     let mut rng = SplitMix(opts.seed);
     let mut samples: BTreeMap<String, Vec<f64>> = BTreeMap::new();
+    // A resample as the number of times it drew each sample: the same draws, in the same order,
+    // as re-materialising the drawn samples, and the same metrics (see `weighted`).
+    let mut drawn = vec![0u32; p.labels.len()];
     for _ in 0..opts.bootstrap {
-        let mut idx = Vec::with_capacity(p.labels.len());
+        drawn.fill(0);
         for members in by_group.values() {
             for _ in 0..members.len() {
-                idx.push(members[rng.below(members.len())]);
+                drawn[members[rng.below(members.len())]] += 1;
             }
         }
-        let rp = Predictions {
-            labels: idx.iter().map(|&i| p.labels[i]).collect(),
-            predicted: idx.iter().map(|&i| p.predicted[i]).collect(),
-            probs: p
-                .probs
-                .as_ref()
-                .map(|pp| idx.iter().map(|&i| pp[i].clone()).collect()),
-            classes: p.classes,
-        };
-        let rg: Vec<usize> = idx.iter().map(|&i| groups[i]).collect();
-        let r = point_report(attribute, class_names, &rp, &rg, group_names, opts);
+        let r = weighted_report(
+            attribute,
+            class_names,
+            &prepared,
+            &|i| u64::from(drawn[i]),
+            opts,
+        );
         for (k, v) in r.scalars {
             samples.entry(k).or_default().push(v);
         }

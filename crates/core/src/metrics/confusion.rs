@@ -28,6 +28,12 @@ impl Confusion {
         Self { k, counts }
     }
 
+    /// A matrix from its `k·k` counts, `counts[true·k + predicted]`.
+    pub(super) fn from_counts(k: usize, counts: Vec<u64>) -> Self {
+        debug_assert_eq!(counts.len(), k * k);
+        Self { k, counts }
+    }
+
     /// Samples counted.
     pub fn total(&self) -> u64 {
         self.counts.iter().sum()

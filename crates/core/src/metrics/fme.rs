@@ -56,6 +56,17 @@ pub fn fme_metrics(y: &[usize], yhat: &[usize], s: &[usize]) -> FmeMetrics {
     let c0 = Confusion::new(k, &y0, &p0);
     let c1 = Confusion::new(k, &y1, &p1);
     let all = Confusion::new(k, y, yhat);
+    fme_from_confusions(k, &c0, &c1, &all)
+}
+
+/// The FME/SCP metrics from the confusion matrices (over `k` classes) of groups 0 and 1 and of
+/// every sample.
+pub(super) fn fme_from_confusions(
+    k: usize,
+    c0: &Confusion,
+    c1: &Confusion,
+    all: &Confusion,
+) -> FmeMetrics {
     let kf = k as f64;
     let mut m = FmeMetrics {
         classes: k,

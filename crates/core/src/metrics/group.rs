@@ -2,7 +2,6 @@
 
 use serde::{Deserialize, Serialize};
 
-use super::auc::auc;
 use super::confusion::Confusion;
 
 /// Metrics of one group (or of everyone).
@@ -34,25 +33,20 @@ pub struct GroupMetrics {
     pub auc: Option<f64>,
 }
 
-/// The metrics of one group's labels, predictions and (optional) probabilities over `k` classes.
-pub(super) fn group_metrics(
+/// The metrics of one group from its confusion matrix, sample count, samples per true class and
+/// AUC.
+pub(super) fn metrics_from(
     name: &str,
-    k: usize,
-    y: &[usize],
-    yhat: &[usize],
-    probs: Option<&[Vec<f64>]>,
+    c: &Confusion,
+    n: usize,
+    class_counts: Vec<usize>,
+    auc: Option<f64>,
 ) -> GroupMetrics {
-    let c = Confusion::new(k, y, yhat);
+    let k = class_counts.len();
     let (precision, recall, f1) = c.macro_prf();
-    let mut class_counts = vec![0; k];
-    for t in y {
-        if *t < k {
-            class_counts[*t] += 1;
-        }
-    }
     GroupMetrics {
         name: name.into(),
-        n: y.len(),
+        n,
         class_counts,
         accuracy: c.accuracy(),
         precision,
@@ -62,6 +56,6 @@ pub(super) fn group_metrics(
         tnr: (0..k).map(|i| c.tnr(i)).collect(),
         fpr: (0..k).map(|i| c.fpr(i)).collect(),
         selection_rate: (0..k).map(|i| c.selection_rate(i)).collect(),
-        auc: probs.and_then(|p| auc(y, p, k)),
+        auc,
     }
 }

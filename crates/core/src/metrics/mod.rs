@@ -22,6 +22,7 @@ mod objective;
 mod predictions_csv;
 mod report;
 mod report_csv;
+mod weighted;
 
 pub use auc::{auc, binary_auc};
 pub use audit::{bundle_reports, policy_predictions};

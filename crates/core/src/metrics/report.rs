@@ -7,8 +7,9 @@ use serde::{Deserialize, Serialize};
 
 use super::fairlearn::{fairlearn_metrics, FairlearnMetrics};
 use super::fate::{fate, FateBaseline};
-use super::fme::{fme_metrics, FmeMetrics};
-use super::group::{group_metrics, GroupMetrics};
+use super::fme::FmeMetrics;
+use super::group::GroupMetrics;
+use super::weighted::Prepared;
 
 /// One evaluated set of predictions: what every metric is computed from.
 #[derive(Clone, Debug, PartialEq)]
@@ -94,48 +95,16 @@ pub struct FairnessReport {
     pub warnings: Vec<String>,
 }
 
-/// The report of one grouping without bootstrap intervals.
-pub(super) fn point_report(
+/// The report of a prepared grouping in which sample `i` counts `weight(i)` times.
+pub(super) fn weighted_report(
     attribute: &str,
     class_names: &[String],
-    p: &Predictions,
-    groups: &[usize],
-    group_names: &[String],
+    prepared: &Prepared,
+    weight: &impl Fn(usize) -> u64,
     opts: &ReportOptions,
 ) -> FairnessReport {
-    let k = p.classes;
-    let overall = group_metrics("all", k, &p.labels, &p.predicted, p.probs.as_deref());
-    let mut present = Vec::new();
-    let mut gm = Vec::new();
-    for (g, name) in group_names.iter().enumerate() {
-        let idx: Vec<usize> = (0..groups.len()).filter(|&i| groups[i] == g).collect();
-        if idx.is_empty() {
-            continue;
-        }
-        let y: Vec<usize> = idx.iter().map(|&i| p.labels[i]).collect();
-        let yh: Vec<usize> = idx.iter().map(|&i| p.predicted[i]).collect();
-        let pr: Option<Vec<Vec<f64>>> = p
-            .probs
-            .as_ref()
-            .map(|pp| idx.iter().map(|&i| pp[i].clone()).collect());
-        gm.push(group_metrics(name, k, &y, &yh, pr.as_deref()));
-        present.push(g);
-    }
-    let fme = (gm.len() == 2).then(|| {
-        let s: Vec<usize> = groups
-            .iter()
-            .map(|g| {
-                if *g == present[0] {
-                    0
-                } else if *g == present[1] {
-                    1
-                } else {
-                    usize::MAX
-                }
-            })
-            .collect();
-        fme_metrics(&p.labels, &p.predicted, &s)
-    });
+    let (overall, gm) = prepared.group_metrics(weight);
+    let fme = prepared.fme(weight);
     let fairlearn = fairlearn_metrics(&gm);
     let accs: Vec<f64> = gm.iter().map(|g| g.accuracy).collect();
     let worst_group_accuracy = accs.iter().copied().fold(f64::MAX, f64::min);

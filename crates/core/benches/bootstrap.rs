@@ -1,0 +1,78 @@
+//! Bootstrap intervals at scale: a predictions CSV of 200,000 and 1,000,000 rows (three classes
+//! with probabilities, two attributes: three groupings with their intersection) read and reported
+//! with 200 resamples, as `fairscreen-train audit --predictions` and the page do. Writes
+//! `docs/results/bootstrap-bench.md`. Run: `cargo bench --workspace --bench bootstrap`.
+
+use std::fmt::Write as _;
+use std::time::Instant;
+
+use fairscreen_core::metrics::{read_predictions_csv, ReportOptions};
+
+/// A deterministic CSV of `n` rows: label, prediction, three probabilities, skin, sex.
+fn csv(n: usize) -> String {
+    let mut x = 0x1234_5678_u64;
+    let mut next = move || {
+        x = x
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        (x >> 33) as usize
+    };
+    let mut out = String::from("label,prediction,prob_0,prob_1,prob_2,skin,sex\n");
+    for _ in 0..n {
+        let y = next() % 3;
+        let skin = ["I-III", "IV-VI"][next() % 2];
+        let sex = ["female", "male"][next() % 2];
+        let yhat = if next() % 10 < 7 { y } else { next() % 3 };
+        let mut p = [0.0f64; 3];
+        for v in &mut p {
+            *v = (next() % 1000) as f64 / 1000.0 + 0.001;
+        }
+        p[yhat] += 1.5;
+        let sum: f64 = p.iter().sum();
+        let _ = writeln!(
+            out,
+            "{y},{yhat},{:.4},{:.4},{:.4},{skin},{sex}",
+            p[0] / sum,
+            p[1] / sum,
+            1.0 - (p[0] / sum * 1e4).round() / 1e4 - (p[1] / sum * 1e4).round() / 1e4
+        );
+    }
+    out
+}
+
+fn main() {
+    let mut md = String::from(
+        "# Bootstrap intervals at scale\n\nWritten by `cargo bench --workspace --bench bootstrap` \
+         (crates/core/benches/bootstrap.rs) on this project's 2-core machine: a generated \
+         predictions CSV (three classes with probabilities; skin and sex, so three groupings with \
+         the intersection) read by core's reader and reported with bootstrap intervals, as \
+         `fairscreen-train audit --predictions` and the page do. Each resample weights the \
+         samples by how often it drew them; the groups and their AUC orders are prepared once \
+         (`metrics/weighted.rs`).\n\n| rows | resamples | read | reports (3 groupings) |\n|---|---|---|---|\n",
+    );
+    for (rows, resamples) in [
+        (200_000, 0),
+        (200_000, 200),
+        (1_000_000, 0),
+        (1_000_000, 200),
+    ] {
+        let text = csv(rows);
+        let start = Instant::now();
+        let table = read_predictions_csv(text.as_bytes()).expect("the generated CSV reads");
+        let read = start.elapsed().as_secs_f64();
+        let opts = ReportOptions {
+            bootstrap: resamples,
+            ..ReportOptions::default()
+        };
+        let start = Instant::now();
+        let reports = table.reports(&opts);
+        let report = start.elapsed().as_secs_f64();
+        assert_eq!(reports.len(), 3);
+        assert!(resamples == 0 || !reports[0].intervals.is_empty());
+        println!("{rows} rows, {resamples} resamples: read {read:.2} s, reports {report:.2} s");
+        let _ = writeln!(md, "| {rows} | {resamples} | {read:.2} s | {report:.2} s |");
+    }
+    let out = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/results");
+    std::fs::create_dir_all(&out).expect("docs/results");
+    std::fs::write(out.join("bootstrap-bench.md"), md).expect("write the results");
+}

@@ -1,0 +1,178 @@
+//! One grouping's report computed from sample weights: the point estimate (every weight 1) and
+//! each bootstrap resample (a sample's weight is how often the resample drew it) share this one
+//! implementation. The groups' members and, for AUC, each group's samples sorted by each class's
+//! probability are prepared once; a weighting then costs a few passes over the samples instead of
+//! re-materialising and re-sorting the resampled predictions.
+
+use super::auc::weighted_binary_auc;
+use super::confusion::Confusion;
+use super::fme::{fme_from_confusions, FmeMetrics};
+use super::group::{metrics_from, GroupMetrics};
+use super::report::Predictions;
+
+/// The samples of one group (or of everyone), with their AUC orders.
+struct Part {
+    /// Sample indices.
+    members: Vec<u32>,
+    /// Per AUC score (class 1 for two classes, else each class), the members by ascending
+    /// probability; empty without probabilities.
+    orders: Vec<Vec<u32>>,
+}
+
+/// A grouping's predictions prepared for repeated weighted evaluation.
+pub(super) struct Prepared<'a> {
+    p: &'a Predictions,
+    /// Every sample.
+    all: Part,
+    /// Each group id with a name and members, ascending, with its name.
+    groups: Vec<(usize, String, Part)>,
+}
+
+/// The AUC score classes: class 1 for two classes (binary AUC), else every class (one-vs-rest).
+fn score_classes(k: usize) -> Vec<usize> {
+    if k == 2 {
+        vec![1]
+    } else {
+        (0..k).collect()
+    }
+}
+
+impl Part {
+    fn new(p: &Predictions, members: Vec<u32>) -> Self {
+        let orders = match &p.probs {
+            Some(probs) => score_classes(p.classes)
+                .into_iter()
+                .map(|c| {
+                    let mut o = members.clone();
+                    o.sort_by(|&a, &b| probs[a as usize][c].total_cmp(&probs[b as usize][c]));
+                    o
+                })
+                .collect(),
+            None => Vec::new(),
+        };
+        Self { members, orders }
+    }
+}
+
+impl<'a> Prepared<'a> {
+    /// Prepares `p` grouped by `groups` (ids indexing `group_names`; other ids belong to no group
+    /// but count for everyone).
+    pub(super) fn new(p: &'a Predictions, groups: &[usize], group_names: &[String]) -> Self {
+        let all = Part::new(p, (0..p.labels.len() as u32).collect());
+        let mut members: Vec<Vec<u32>> = vec![Vec::new(); group_names.len()];
+        for (i, &g) in groups.iter().enumerate() {
+            if let Some(m) = members.get_mut(g) {
+                m.push(i as u32);
+            }
+        }
+        let groups = members
+            .into_iter()
+            .enumerate()
+            .filter(|(_, m)| !m.is_empty())
+            .map(|(g, m)| (g, group_names[g].clone(), Part::new(p, m)))
+            .collect();
+        Self { p, all, groups }
+    }
+
+    /// The metrics of everyone and of each group with members (in id order) under `weight`.
+    pub(super) fn group_metrics(
+        &self,
+        weight: &impl Fn(usize) -> u64,
+    ) -> (GroupMetrics, Vec<GroupMetrics>) {
+        let overall = self.part_metrics("all", &self.all, weight);
+        let groups = self
+            .groups
+            .iter()
+            .map(|(_, name, part)| self.part_metrics(name, part, weight))
+            .collect();
+        (overall, groups)
+    }
+
+    /// The confusion matrix over `k` classes of `part` under `weight`.
+    fn confusion(&self, k: usize, part: &Part, weight: &impl Fn(usize) -> u64) -> Confusion {
+        let mut counts = vec![0u64; k * k];
+        for &i in &part.members {
+            let i = i as usize;
+            let (t, q) = (self.p.labels[i], self.p.predicted[i]);
+            if t < k && q < k {
+                counts[t * k + q] += weight(i);
+            }
+        }
+        Confusion::from_counts(k, counts)
+    }
+
+    fn part_metrics(
+        &self,
+        name: &str,
+        part: &Part,
+        weight: &impl Fn(usize) -> u64,
+    ) -> GroupMetrics {
+        let k = self.p.classes;
+        let mut class_counts = vec![0usize; k];
+        let mut n = 0usize;
+        for &i in &part.members {
+            let i = i as usize;
+            let w = weight(i) as usize;
+            n += w;
+            if let Some(c) = class_counts.get_mut(self.p.labels[i]) {
+                *c += w;
+            }
+        }
+        let auc = self.auc(part, &class_counts, weight);
+        metrics_from(name, &self.confusion(k, part, weight), n, class_counts, auc)
+    }
+
+    /// AUC of `part` under `weight`: binary, or one-vs-rest macro over the classes present
+    /// (as [`super::auc::auc`] on the repeated samples).
+    fn auc(
+        &self,
+        part: &Part,
+        class_counts: &[usize],
+        weight: &impl Fn(usize) -> u64,
+    ) -> Option<f64> {
+        let probs = self.p.probs.as_ref()?;
+        let labels = &self.p.labels;
+        let k = self.p.classes;
+        if k == 2 {
+            return weighted_binary_auc(
+                &part.orders[0],
+                |i| probs[i][1],
+                |i| labels[i] == 1,
+                weight,
+            );
+        }
+        let present: Vec<usize> = (0..k).filter(|&c| class_counts[c] > 0).collect();
+        if present.len() < 2 {
+            return None;
+        }
+        let mut sum = 0.0;
+        for &c in &present {
+            sum +=
+                weighted_binary_auc(&part.orders[c], |i| probs[i][c], |i| labels[i] == c, weight)?;
+        }
+        Some(sum / present.len() as f64)
+    }
+
+    /// The FME/SCP forms between the first two groups with members, when there are exactly two
+    /// (classes: the largest label or prediction with weight, plus one).
+    pub(super) fn fme(&self, weight: &impl Fn(usize) -> u64) -> Option<FmeMetrics> {
+        let [(_, _, g0), (_, _, g1)] = self.groups.as_slice() else {
+            return None;
+        };
+        let k = self
+            .all
+            .members
+            .iter()
+            .map(|&i| i as usize)
+            .filter(|&i| weight(i) > 0)
+            .map(|i| self.p.labels[i].max(self.p.predicted[i]))
+            .max()
+            .map_or(1, |m| m + 1);
+        Some(fme_from_confusions(
+            k,
+            &self.confusion(k, g0, weight),
+            &self.confusion(k, g1, weight),
+            &self.confusion(k, &self.all, weight),
+        ))
+    }
+}
