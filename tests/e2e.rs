@@ -1386,7 +1386,9 @@ fn the_site_works_offline_after_one_visit() {
     // The first visit does not fetch the evaluation subset; asked for once, it is stored too.
     let fetched = server.take_requests();
     assert!(
-        !fetched.iter().any(|(_, p, _)| p.starts_with("/eval/") && p.ends_with(".safetensors")),
+        !fetched
+            .iter()
+            .any(|(_, p, _)| p.starts_with("/eval/") && p.ends_with(".safetensors")),
         "the evaluation subset was fetched before anyone asked: {fetched:?}"
     );
     assert_eq!(wait_eval(&s), "ready", "{}", s.text("#data-card"));

@@ -10,12 +10,14 @@ use super::exit_chart::ExitChart;
 use super::export_buttons::ExportButtons;
 use super::report_tables::grouped_reports;
 use crate::state::export::dashboard_export;
-use crate::state::{AppState, AuditStatus, FolderStatus};
+use crate::state::{AppState, AuditStatus, FolderStatus, BUNDLED_NOT_LOADED};
 
 const IDLE_TEXT: &str = "Runs the model on every image of the evaluation subset, here on your \
      device, and computes accuracy and fairness statistics per skin type and sex. The audit \
      computes every exit of every image (the per-exit chart needs them all; early exit saves work \
      on a single photo, not here).";
+const FETCHING_FIRST: &str =
+    "Fetching the evaluation subset first (its data card shows the progress)…";
 const DASHBOARD_DISCLAIMER: &str = "Statistics of a model trained and evaluated on generated \
      images: they show how it treats these synthetic groups, not how it would treat real patients.";
 
@@ -110,8 +112,19 @@ fn DataPicker(state: AppState) -> impl IntoView {
             })
             .collect::<Vec<_>>()
     };
+    // The bundled subset before it is loaded: choosing it fetches it.
+    let bundled = move || {
+        eval.can_load().then(|| {
+            view! {
+                <option value=BUNDLED_NOT_LOADED prop:selected=false>
+                    "the bundled evaluation subset (fetched when chosen)"
+                </option>
+            }
+        })
+    };
+    let shown = move || eval.datasets.with(|d| d.len()) + usize::from(eval.can_load());
     view! {
-        <label class="picker" class:hidden=move || eval.datasets.with(|d| d.len() < 2)>
+        <label class="picker" class:hidden=move || shown() < 2>
             "Evaluation data: "
             <select
                 id="data-picker"
@@ -120,6 +133,7 @@ fn DataPicker(state: AppState) -> impl IntoView {
                 on:change=move |ev| state.select_data(event_target_value(&ev))
             >
                 {options}
+                {bundled}
             </select>
         </label>
     }
@@ -151,10 +165,7 @@ pub fn Dashboard(state: AppState) -> impl IntoView {
             .unwrap_or_default()
     };
     let body = move || match audit.status.get() {
-        AuditStatus::Idle if audit.after_eval.get() => {
-            view! { <p>"Fetching the evaluation subset first (its data card shows the progress)…"</p> }
-                .into_any()
-        }
+        AuditStatus::Idle if audit.after_eval.get() => view! { <p>{FETCHING_FIRST}</p> }.into_any(),
         AuditStatus::Idle => view! { <p>{IDLE_TEXT}</p> }.into_any(),
         AuditStatus::Running(done, total) => {
             let text =

@@ -77,6 +77,10 @@ pub struct EvalState {
     pub active: RwSignal<String>,
     /// Reading a folder.
     pub folder: RwSignal<FolderStatus>,
+    /// The bundled subset is being fetched.
+    pub loading: RwSignal<bool>,
+    /// The user chose the bundled subset before it was loaded: it becomes active when it is.
+    pub bundled_wanted: RwSignal<bool>,
 }
 
 impl EvalState {
@@ -88,6 +92,8 @@ impl EvalState {
             datasets: RwSignal::new(Vec::new()),
             active: RwSignal::new(String::new()),
             folder: RwSignal::new(FolderStatus::Idle),
+            loading: RwSignal::new(false),
+            bundled_wanted: RwSignal::new(false),
         }
     }
 
@@ -129,33 +135,76 @@ impl EvalState {
         matches!(self.status.get(), EvalStatus::Ready(..))
     }
 
-    /// The bundled subset can be asked for: not asked for yet, or it failed.
+    /// The bundled subset can be asked for: not loaded and not loading (never asked for, or it
+    /// failed).
     pub fn can_load(self) -> bool {
-        matches!(
-            self.status.get(),
-            EvalStatus::Waiting | EvalStatus::Failed(_)
-        )
+        !self.loading.get() && self.datasets.with(|d| d.iter().all(|c| c.user_folder))
+    }
+
+    /// The bundled subset's loading state is what the data card shows: no data is active yet,
+    /// or the user chose the subset.
+    fn can_load_untracked(self) -> bool {
+        !self.loading.get_untracked()
+            && self
+                .datasets
+                .with_untracked(|d| d.iter().all(|c| c.user_folder))
+    }
+
+    fn shows_bundled(self) -> bool {
+        self.active.with_untracked(|a| a.is_empty()) || self.bundled_wanted.get_untracked()
     }
 }
 
 impl super::AppState {
     /// Asks the worker for the bundled evaluation subset (when not loaded or loading).
     pub fn load_eval(self) {
-        if !self.eval.status.with_untracked(|s| {
-            matches!(s, EvalStatus::Waiting | EvalStatus::Failed(_))
-        }) {
+        if !self.eval.can_load_untracked() {
             return;
         }
-        self.eval.status.set(EvalStatus::Fetching(0, 0));
+        self.eval.loading.set(true);
+        self.eval_progress(EvalStatus::Fetching(0, 0));
         super::worker_link::send(crate::protocol::Request::LoadEval, None);
+    }
+
+    /// The bundled subset's loading progressed (shown when it is what the data card shows).
+    pub(super) fn eval_progress(self, status: EvalStatus) {
+        if self.eval.shows_bundled() {
+            self.eval.status.set(status);
+        }
+    }
+
+    /// The bundled subset could not be loaded; asking again retries.
+    pub(super) fn eval_failed(self, error: String) {
+        self.eval.loading.set(false);
+        self.audit.after_eval.set(false);
+        self.eval.bundled_wanted.set(false);
+        if self.eval.active.with_untracked(|a| a.is_empty()) {
+            self.eval.status.set(EvalStatus::Failed(error));
+        } else {
+            self.page.error.set(Some(format!(
+                "the evaluation subset could not be loaded: {error}"
+            )));
+            // The active data's card again.
+            let active = self.eval.active.get_untracked();
+            self.select_data(active);
+        }
     }
 
     /// The bundled subset arrived; an audit asked for before runs now.
     pub(super) fn eval_ready(self, meta: BundleMeta) {
+        let name = meta.card.name.clone();
+        self.eval.loading.set(false);
         self.eval.ready(meta);
+        if self.eval.bundled_wanted.get_untracked() {
+            self.eval.bundled_wanted.set(false);
+            self.select_data(name);
+        }
         if self.audit.after_eval.get_untracked() {
             self.audit.after_eval.set(false);
             self.run_audit();
         }
     }
 }
+
+/// The data picker's value for the bundled subset before it is loaded (choosing it fetches it).
+pub const BUNDLED_NOT_LOADED: &str = "";

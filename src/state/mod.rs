@@ -16,7 +16,7 @@ mod worker_link;
 use leptos::prelude::*;
 
 pub use audit::{audit_options, AuditState, AuditStatus};
-pub use eval::{EvalState, EvalStatus, FolderStatus};
+pub use eval::{EvalState, EvalStatus, FolderStatus, BUNDLED_NOT_LOADED};
 pub use models::{ModelChoice, ModelState};
 pub use own_data::OwnDataState;
 pub use page::{OfflineStatus, PageState, Status};
@@ -91,14 +91,11 @@ impl AppState {
             Event::ModelFailed { name, error, fatal } => self.model_failed(name, error, fatal),
             Event::Screened(outcome) => self.screened(outcome),
             Event::EvalProgress { done, total } => {
-                self.eval.status.set(EvalStatus::Fetching(done, total))
+                self.eval_progress(EvalStatus::Fetching(done, total))
             }
-            Event::EvalDecoding => self.eval.status.set(EvalStatus::Decoding),
+            Event::EvalDecoding => self.eval_progress(EvalStatus::Decoding),
             Event::EvalReady(meta) => self.eval_ready(*meta),
-            Event::EvalFailed(e) => {
-                self.audit.after_eval.set(false);
-                self.eval.status.set(EvalStatus::Failed(e))
-            }
+            Event::EvalFailed(e) => self.eval_failed(e),
             Event::AuditProgress { model, done, total } => self.audit_progress(model, done, total),
             Event::AuditDone(result) => self.audit_done(*result),
             Event::AuditFailed { model, error } => self.audit_failed(model, error),

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use leptos::prelude::*;
 use leptos::task::spawn_local;
 
-use super::eval::{DataChoice, FolderStatus};
+use super::eval::{DataChoice, FolderStatus, BUNDLED_NOT_LOADED};
 use super::{AppState, AuditStatus};
 use crate::protocol::{FolderData, PredictionsAudit, Request};
 
@@ -158,6 +158,12 @@ impl AppState {
 
     /// Makes the named evaluation data the one the dashboard audits (not while an audit runs).
     pub fn select_data(self, name: String) {
+        if name == BUNDLED_NOT_LOADED {
+            // Fetched on first use: it becomes the active data once it is in.
+            self.eval.bundled_wanted.set(true);
+            self.load_eval();
+            return;
+        }
         if self.audit.running.with_untracked(|r| r.is_some()) {
             self.page.error.set(Some(format!(
                 "cannot switch the evaluation data to {name} now: wait for the running audit"
