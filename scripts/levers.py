@@ -34,5 +34,8 @@ for name, build, wasm, oc, og, rc, rg, r in rows:
         f"| {og['single_median_ms']:.1f} ms ({rg['single_median_ms']:.1f}) "
         f"| {og['images_per_s']:.1f} ({rg['images_per_s']:.1f}) "
         f"| {r['cold_start']['fairscreen_cpu']['cold_start_ms']:.0f} ms |")
+note = root / "wasm-opt.txt"
+if note.exists():
+    out += ["", "Measured beside the builds above (docs/results/levers/wasm-opt.txt):", "", "```", note.read_text().strip(), "```"]
 (root.parent / "build-levers.md").write_text("\n".join(out) + "\n")
 print("\n".join(out))

@@ -8,8 +8,9 @@ use std::time::Instant;
 
 use fairscreen_core::metrics::{read_predictions_csv, ReportOptions};
 
-/// A deterministic CSV of `n` rows: label, prediction, three probabilities, skin, sex.
-fn csv(n: usize) -> String {
+/// A deterministic CSV of `n` rows: label, prediction, three probabilities, skin and (when
+/// `with_sex`) sex.
+fn csv(n: usize, with_sex: bool) -> String {
     let mut x = 0x1234_5678_u64;
     let mut next = move || {
         x = x
@@ -17,7 +18,11 @@ fn csv(n: usize) -> String {
             .wrapping_add(1442695040888963407);
         (x >> 33) as usize
     };
-    let mut out = String::from("label,prediction,prob_0,prob_1,prob_2,skin,sex\n");
+    let mut out = String::from(if with_sex {
+        "label,prediction,prob_0,prob_1,prob_2,skin,sex\n"
+    } else {
+        "label,prediction,prob_0,prob_1,prob_2,skin\n"
+    });
     for _ in 0..n {
         let y = next() % 3;
         let skin = ["I-III", "IV-VI"][next() % 2];
@@ -29,13 +34,18 @@ fn csv(n: usize) -> String {
         }
         p[yhat] += 1.5;
         let sum: f64 = p.iter().sum();
-        let _ = writeln!(
+        let _ = write!(
             out,
-            "{y},{yhat},{:.4},{:.4},{:.4},{skin},{sex}",
+            "{y},{yhat},{:.4},{:.4},{:.4},{skin}",
             p[0] / sum,
             p[1] / sum,
             1.0 - (p[0] / sum * 1e4).round() / 1e4 - (p[1] / sum * 1e4).round() / 1e4
         );
+        let _ = if with_sex {
+            writeln!(out, ",{sex}")
+        } else {
+            writeln!(out)
+        };
     }
     out
 }
@@ -44,19 +54,19 @@ fn main() {
     let mut md = String::from(
         "# Bootstrap intervals at scale\n\nWritten by `cargo bench --workspace --bench bootstrap` \
          (crates/core/benches/bootstrap.rs) on this project's 2-core machine: a generated \
-         predictions CSV (three classes with probabilities; skin and sex, so three groupings with \
-         the intersection) read by core's reader and reported with bootstrap intervals, as \
+         predictions CSV (three classes with probabilities; skin alone — one grouping — or skin and \
+         sex — three groupings with the intersection) read by core's reader and reported with bootstrap intervals, as \
          `fairscreen-train audit --predictions` and the page do. Each resample weights the \
          samples by how often it drew them; the groups and their AUC orders are prepared once \
-         (`metrics/weighted.rs`).\n\n| rows | resamples | read | reports (3 groupings) |\n|---|---|---|---|\n",
+         (`metrics/weighted.rs`); the resamples run on both cores.\n\n| rows | groupings | resamples | read | reports |\n|---|---|---|---|---|\n",
     );
-    for (rows, resamples) in [
-        (200_000, 0),
-        (200_000, 200),
-        (1_000_000, 0),
-        (1_000_000, 200),
+    for (rows, with_sex, resamples) in [
+        (200_000, true, 200),
+        (1_000_000, true, 0),
+        (1_000_000, false, 200),
+        (1_000_000, true, 200),
     ] {
-        let text = csv(rows);
+        let text = csv(rows, with_sex);
         let start = Instant::now();
         let table = read_predictions_csv(text.as_bytes()).expect("the generated CSV reads");
         let read = start.elapsed().as_secs_f64();
@@ -67,10 +77,14 @@ fn main() {
         let start = Instant::now();
         let reports = table.reports(&opts);
         let report = start.elapsed().as_secs_f64();
-        assert_eq!(reports.len(), 3);
+        let groupings = reports.len();
+        assert_eq!(groupings, if with_sex { 3 } else { 1 });
         assert!(resamples == 0 || !reports[0].intervals.is_empty());
-        println!("{rows} rows, {resamples} resamples: read {read:.2} s, reports {report:.2} s");
-        let _ = writeln!(md, "| {rows} | {resamples} | {read:.2} s | {report:.2} s |");
+        println!("{rows} rows, {groupings} groupings, {resamples} resamples: read {read:.2} s, reports {report:.2} s");
+        let _ = writeln!(
+            md,
+            "| {rows} | {groupings} | {resamples} | {read:.2} s | {report:.2} s |"
+        );
     }
     let out = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/results");
     std::fs::create_dir_all(&out).expect("docs/results");

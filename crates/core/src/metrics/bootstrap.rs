@@ -5,12 +5,15 @@ use std::collections::BTreeMap;
 use super::report::{weighted_report, FairnessReport, Interval, Predictions, ReportOptions};
 use super::weighted::Prepared;
 
+/// SplitMix64's increment: its state after m draws is seed + m·γ.
+const SPLITMIX_GAMMA: u64 = 0x9E37_79B9_7F4A_7C15;
+
 /// SplitMix64: a tiny deterministic generator for bootstrap indices (identical on every target).
 struct SplitMix(u64);
 
 impl SplitMix {
     fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        self.0 = self.0.wrapping_add(SPLITMIX_GAMMA);
         let mut z = self.0;
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
         z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
@@ -20,6 +23,36 @@ impl SplitMix {
     fn below(&mut self, n: usize) -> usize {
         ((self.next() >> 11) as f64 / (1u64 << 53) as f64 * n as f64) as usize
     }
+}
+
+/// `run` over `0..count` split into one contiguous range per core (natively; one range in the
+/// browser, which gives this module no threads), the results in order.
+fn in_parallel<T: Send>(
+    count: usize,
+    run: impl Fn(std::ops::Range<usize>) -> Vec<T> + Sync,
+) -> Vec<T> {
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        let threads = std::thread::available_parallelism()
+            .map_or(1, |t| t.get())
+            .clamp(1, count.max(1));
+        if threads > 1 {
+            let per = count.div_ceil(threads);
+            return std::thread::scope(|scope| {
+                let handles: Vec<_> = (0..threads)
+                    .map(|t| {
+                        let run = &run;
+                        scope.spawn(move || run(t * per..((t + 1) * per).min(count)))
+                    })
+                    .collect();
+                handles
+                    .into_iter()
+                    .flat_map(|h| h.join().expect("a bootstrap thread panicked"))
+                    .collect()
+            });
+        }
+    }
+    run(0..count)
 }
 
 /// Linear-interpolated quantile of sorted values.
@@ -54,26 +87,39 @@ pub fn fairness_report(
     for (i, g) in groups.iter().enumerate() {
         by_group.entry(*g).or_default().push(i);
     }
-    let mut rng = SplitMix(opts.seed);
-    let mut samples: BTreeMap<String, Vec<f64>> = BTreeMap::new();
-    // A resample as the number of times it drew each sample: the same draws, in the same order,
-    // as re-materialising the drawn samples, and the same metrics (see `weighted`).
-    let mut drawn = vec![0u32; p.labels.len()];
-    for _ in 0..opts.bootstrap {
+    // Each resample draws one index per sample, so resample r starts r·n draws into the stream:
+    // SplitMix's state after m draws is seed + m·γ, and the resamples can run on several threads
+    // with exactly the draws (and results) of one thread.
+    let n = groups.len() as u64;
+    let resample = |r: usize, drawn: &mut Vec<u32>| {
+        let mut rng = SplitMix(
+            opts.seed
+                .wrapping_add((r as u64).wrapping_mul(n).wrapping_mul(SPLITMIX_GAMMA)),
+        );
+        // A resample as the number of times it drew each sample: the same draws, in the same
+        // order, as re-materialising the drawn samples, and the same metrics (see `weighted`).
         drawn.fill(0);
         for members in by_group.values() {
             for _ in 0..members.len() {
                 drawn[members[rng.below(members.len())]] += 1;
             }
         }
-        let r = weighted_report(
+        weighted_report(
             attribute,
             class_names,
             &prepared,
             &|i| u64::from(drawn[i]),
             opts,
-        );
-        for (k, v) in r.scalars {
+        )
+        .scalars
+    };
+    let run = |range: std::ops::Range<usize>| {
+        let mut drawn = vec![0u32; p.labels.len()];
+        range.map(|r| resample(r, &mut drawn)).collect::<Vec<_>>()
+    };
+    let mut samples: BTreeMap<String, Vec<f64>> = BTreeMap::new();
+    for scalars in in_parallel(opts.bootstrap, run) {
+        for (k, v) in scalars {
             samples.entry(k).or_default().push(v);
         }
     }

@@ -10,22 +10,24 @@ use super::fme::{fme_from_confusions, FmeMetrics};
 use super::group::{metrics_from, GroupMetrics};
 use super::report::Predictions;
 
+/// One AUC score's samples by ascending score, laid out for sequential sweeps: the sample, whether
+/// it is positive, and where each run of tied scores ends.
+pub(super) struct AucOrder {
+    /// Sample indices by ascending score.
+    pub(super) samples: Vec<u32>,
+    /// Whether each sample (in `samples` order) is of the scored class.
+    pub(super) positive: Vec<bool>,
+    /// End (exclusive) of each run of equal scores in `samples`.
+    pub(super) runs: Vec<u32>,
+}
+
 /// The samples of one group (or of everyone), with their AUC orders.
 struct Part {
     /// Sample indices.
     members: Vec<u32>,
     /// Per AUC score (class 1 for two classes, else each class), the members by ascending
     /// probability; empty without probabilities.
-    orders: Vec<Vec<u32>>,
-}
-
-/// A grouping's predictions prepared for repeated weighted evaluation.
-pub(super) struct Prepared<'a> {
-    p: &'a Predictions,
-    /// Every sample.
-    all: Part,
-    /// Each group id with a name and members, ascending, with its name.
-    groups: Vec<(usize, String, Part)>,
+    orders: Vec<AucOrder>,
 }
 
 /// The AUC score classes: class 1 for two classes (binary AUC), else every class (one-vs-rest).
@@ -37,21 +39,54 @@ fn score_classes(k: usize) -> Vec<usize> {
     }
 }
 
+impl AucOrder {
+    /// `members` sorted by the probability of `class`.
+    fn new(p: &Predictions, probs: &[Vec<f64>], members: &[u32], class: usize) -> Self {
+        let mut scored: Vec<(f64, u32)> = members
+            .iter()
+            .map(|&i| (probs[i as usize][class], i))
+            .collect();
+        scored.sort_by(|a, b| a.0.total_cmp(&b.0));
+        let mut runs = Vec::new();
+        for j in 1..scored.len() {
+            if scored[j].0 != scored[j - 1].0 {
+                runs.push(j as u32);
+            }
+        }
+        if !scored.is_empty() {
+            runs.push(scored.len() as u32);
+        }
+        Self {
+            positive: scored
+                .iter()
+                .map(|&(_, i)| p.labels[i as usize] == class)
+                .collect(),
+            samples: scored.into_iter().map(|(_, i)| i).collect(),
+            runs,
+        }
+    }
+}
+
 impl Part {
     fn new(p: &Predictions, members: Vec<u32>) -> Self {
         let orders = match &p.probs {
             Some(probs) => score_classes(p.classes)
                 .into_iter()
-                .map(|c| {
-                    let mut o = members.clone();
-                    o.sort_by(|&a, &b| probs[a as usize][c].total_cmp(&probs[b as usize][c]));
-                    o
-                })
+                .map(|c| AucOrder::new(p, probs, &members, c))
                 .collect(),
             None => Vec::new(),
         };
         Self { members, orders }
     }
+}
+
+/// A grouping's predictions prepared for repeated weighted evaluation.
+pub(super) struct Prepared<'a> {
+    p: &'a Predictions,
+    /// Every sample.
+    all: Part,
+    /// Each group id with a name and members, ascending, with its name.
+    groups: Vec<(usize, String, Part)>,
 }
 
 impl<'a> Prepared<'a> {
@@ -130,16 +165,10 @@ impl<'a> Prepared<'a> {
         class_counts: &[usize],
         weight: &impl Fn(usize) -> u64,
     ) -> Option<f64> {
-        let probs = self.p.probs.as_ref()?;
-        let labels = &self.p.labels;
+        self.p.probs.as_ref()?;
         let k = self.p.classes;
         if k == 2 {
-            return weighted_binary_auc(
-                &part.orders[0],
-                |i| probs[i][1],
-                |i| labels[i] == 1,
-                weight,
-            );
+            return weighted_binary_auc(&part.orders[0], weight);
         }
         let present: Vec<usize> = (0..k).filter(|&c| class_counts[c] > 0).collect();
         if present.len() < 2 {
@@ -147,8 +176,7 @@ impl<'a> Prepared<'a> {
         }
         let mut sum = 0.0;
         for &c in &present {
-            sum +=
-                weighted_binary_auc(&part.orders[c], |i| probs[i][c], |i| labels[i] == c, weight)?;
+            sum += weighted_binary_auc(&part.orders[c], weight)?;
         }
         Some(sum / present.len() as f64)
     }
