@@ -1,7 +1,5 @@
 //! Area under the ROC curve: binary (Mann–Whitney) and one-vs-rest macro.
 
-use super::weighted::AucOrder;
-
 /// Area under the ROC curve of `scores` for `positive` labels (Mann–Whitney with average ranks
 /// for ties); None when either class is empty.
 pub fn binary_auc(scores: &[f64], positive: &[bool]) -> Option<f64> {
@@ -51,34 +49,4 @@ pub fn auc(y: &[usize], probs: &[Vec<f64>], k: usize) -> Option<f64> {
         sum += binary_auc(&scores, &pos)?;
     }
     Some(sum / present.len() as f64)
-}
-
-/// [`binary_auc`] of a sample in which sample `i` appears `weight(i)` times, over an order of
-/// the samples by ascending score prepared once and reused for every weighting. The
-/// Mann–Whitney sum (each positive counts the weight of the negatives below it and half of
-/// those tied with it) is exact in f64 for integer weights, so it equals `binary_auc` of the
-/// repeated samples bit for bit.
-pub(super) fn weighted_binary_auc(order: &AucOrder, weight: &impl Fn(usize) -> u64) -> Option<f64> {
-    let (mut neg_below, mut pos_total, mut sum) = (0u64, 0u64, 0.0f64);
-    let mut start = 0;
-    for &end in &order.runs {
-        let end = end as usize;
-        let (mut pos, mut neg) = (0u64, 0u64);
-        for j in start..end {
-            let w = weight(order.samples[j] as usize);
-            if order.positive[j] {
-                pos += w;
-            } else {
-                neg += w;
-            }
-        }
-        sum += pos as f64 * (neg_below as f64 + 0.5 * neg as f64);
-        neg_below += neg;
-        pos_total += pos;
-        start = end;
-    }
-    if pos_total == 0 || neg_below == 0 {
-        return None;
-    }
-    Some(sum / (pos_total as f64 * neg_below as f64))
 }

@@ -2,8 +2,8 @@
 
 use std::collections::BTreeMap;
 
-use super::report::{weighted_report, FairnessReport, Interval, Predictions, ReportOptions};
-use super::weighted::Prepared;
+use super::report::{FairnessReport, Interval, Predictions, ReportOptions};
+use super::weighted::{weighted_report, Prepared};
 
 /// SplitMix64's increment: its state after m draws is seed + m·γ.
 const SPLITMIX_GAMMA: u64 = 0x9E37_79B9_7F4A_7C15;

@@ -5,11 +5,10 @@ use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
-use super::fairlearn::{fairlearn_metrics, FairlearnMetrics};
-use super::fate::{fate, FateBaseline};
+use super::fairlearn::FairlearnMetrics;
+use super::fate::FateBaseline;
 use super::fme::FmeMetrics;
 use super::group::GroupMetrics;
-use super::weighted::Prepared;
 
 /// One evaluated set of predictions: what every metric is computed from.
 #[derive(Clone, Debug, PartialEq)]
@@ -93,73 +92,6 @@ pub struct FairnessReport {
     pub options: ReportOptions,
     /// Groups below the minimum size, and other caveats.
     pub warnings: Vec<String>,
-}
-
-/// The report of a prepared grouping in which sample `i` counts `weight(i)` times.
-pub(super) fn weighted_report(
-    attribute: &str,
-    class_names: &[String],
-    prepared: &Prepared,
-    weight: &impl Fn(usize) -> u64,
-    opts: &ReportOptions,
-) -> FairnessReport {
-    let (overall, gm) = prepared.group_metrics(weight);
-    let fme = prepared.fme(weight);
-    let fairlearn = fairlearn_metrics(&gm);
-    let accs: Vec<f64> = gm.iter().map(|g| g.accuracy).collect();
-    let worst_group_accuracy = accs.iter().copied().fold(f64::MAX, f64::min);
-    let accuracy_gap = accs.iter().copied().fold(f64::MIN, f64::max) - worst_group_accuracy;
-    let aucs: Option<Vec<f64>> = gm.iter().map(|g| g.auc).collect();
-    let (worst_group_auc, auc_gap) = match aucs {
-        Some(a) if !a.is_empty() => {
-            let lo = a.iter().copied().fold(f64::MAX, f64::min);
-            let hi = a.iter().copied().fold(f64::MIN, f64::max);
-            (Some(lo), Some(hi - lo))
-        }
-        _ => (None, None),
-    };
-    let fate = match (&fme, &opts.fate_baseline) {
-        (Some(f), Some(b)) => Some(fate(f.f1, f.eodds_abs, b)),
-        _ => None,
-    };
-    let mut warnings: Vec<String> = gm
-        .iter()
-        .filter(|g| g.n < opts.min_group_size)
-        .map(|g| {
-            format!(
-                "group '{}' has {} samples, fewer than {}: its metrics are unreliable",
-                g.name, g.n, opts.min_group_size
-            )
-        })
-        .collect();
-    if gm.len() < 2 {
-        warnings.push(format!(
-            "nothing to compare: {} — the gaps and differences between groups are 0 by definition",
-            match gm.first() {
-                Some(g) => format!("only the group '{}' has samples", g.name),
-                None => "no group has samples".to_string(),
-            }
-        ));
-    }
-    let mut r = FairnessReport {
-        attribute: attribute.into(),
-        class_names: class_names.to_vec(),
-        overall,
-        groups: gm,
-        fme,
-        fairlearn,
-        worst_group_accuracy,
-        accuracy_gap,
-        worst_group_auc,
-        auc_gap,
-        fate,
-        scalars: BTreeMap::new(),
-        intervals: BTreeMap::new(),
-        options: opts.clone(),
-        warnings,
-    };
-    r.scalars = r.scalars();
-    r
 }
 
 impl FairnessReport {

@@ -4,21 +4,24 @@
 //! probability are prepared once; a weighting then costs a few passes over the samples instead of
 //! re-materialising and re-sorting the resampled predictions.
 
-use super::auc::weighted_binary_auc;
+use std::collections::BTreeMap;
+
 use super::confusion::Confusion;
+use super::fairlearn::fairlearn_metrics;
+use super::fate::fate;
 use super::fme::{fme_from_confusions, FmeMetrics};
 use super::group::{metrics_from, GroupMetrics};
-use super::report::Predictions;
+use super::report::{FairnessReport, Predictions, ReportOptions};
 
 /// One AUC score's samples by ascending score, laid out for sequential sweeps: the sample, whether
 /// it is positive, and where each run of tied scores ends.
-pub(super) struct AucOrder {
+struct AucOrder {
     /// Sample indices by ascending score.
-    pub(super) samples: Vec<u32>,
+    samples: Vec<u32>,
     /// Whether each sample (in `samples` order) is of the scored class.
-    pub(super) positive: Vec<bool>,
+    positive: Vec<bool>,
     /// End (exclusive) of each run of equal scores in `samples`.
-    pub(super) runs: Vec<u32>,
+    runs: Vec<u32>,
 }
 
 /// The samples of one group (or of everyone), with their AUC orders.
@@ -203,4 +206,101 @@ impl<'a> Prepared<'a> {
             &self.confusion(k, &self.all, weight),
         ))
     }
+}
+
+/// [`binary_auc`] of a sample in which sample `i` appears `weight(i)` times, over an order of
+/// the samples by ascending score prepared once and reused for every weighting. The
+/// Mann–Whitney sum (each positive counts the weight of the negatives below it and half of
+/// those tied with it) is exact in f64 for integer weights, so it equals `binary_auc` of the
+/// repeated samples bit for bit.
+fn weighted_binary_auc(order: &AucOrder, weight: &impl Fn(usize) -> u64) -> Option<f64> {
+    let (mut neg_below, mut pos_total, mut sum) = (0u64, 0u64, 0.0f64);
+    let mut start = 0;
+    for &end in &order.runs {
+        let end = end as usize;
+        let (mut pos, mut neg) = (0u64, 0u64);
+        for j in start..end {
+            let w = weight(order.samples[j] as usize);
+            if order.positive[j] {
+                pos += w;
+            } else {
+                neg += w;
+            }
+        }
+        sum += pos as f64 * (neg_below as f64 + 0.5 * neg as f64);
+        neg_below += neg;
+        pos_total += pos;
+        start = end;
+    }
+    if pos_total == 0 || neg_below == 0 {
+        return None;
+    }
+    Some(sum / (pos_total as f64 * neg_below as f64))
+}
+
+/// The report of a prepared grouping in which sample `i` counts `weight(i)` times.
+pub(super) fn weighted_report(
+    attribute: &str,
+    class_names: &[String],
+    prepared: &Prepared,
+    weight: &impl Fn(usize) -> u64,
+    opts: &ReportOptions,
+) -> FairnessReport {
+    let (overall, gm) = prepared.group_metrics(weight);
+    let fme = prepared.fme(weight);
+    let fairlearn = fairlearn_metrics(&gm);
+    let accs: Vec<f64> = gm.iter().map(|g| g.accuracy).collect();
+    let worst_group_accuracy = accs.iter().copied().fold(f64::MAX, f64::min);
+    let accuracy_gap = accs.iter().copied().fold(f64::MIN, f64::max) - worst_group_accuracy;
+    let aucs: Option<Vec<f64>> = gm.iter().map(|g| g.auc).collect();
+    let (worst_group_auc, auc_gap) = match aucs {
+        Some(a) if !a.is_empty() => {
+            let lo = a.iter().copied().fold(f64::MAX, f64::min);
+            let hi = a.iter().copied().fold(f64::MIN, f64::max);
+            (Some(lo), Some(hi - lo))
+        }
+        _ => (None, None),
+    };
+    let fate = match (&fme, &opts.fate_baseline) {
+        (Some(f), Some(b)) => Some(fate(f.f1, f.eodds_abs, b)),
+        _ => None,
+    };
+    let mut warnings: Vec<String> = gm
+        .iter()
+        .filter(|g| g.n < opts.min_group_size)
+        .map(|g| {
+            format!(
+                "group '{}' has {} samples, fewer than {}: its metrics are unreliable",
+                g.name, g.n, opts.min_group_size
+            )
+        })
+        .collect();
+    if gm.len() < 2 {
+        warnings.push(format!(
+            "nothing to compare: {} — the gaps and differences between groups are 0 by definition",
+            match gm.first() {
+                Some(g) => format!("only the group '{}' has samples", g.name),
+                None => "no group has samples".to_string(),
+            }
+        ));
+    }
+    let mut r = FairnessReport {
+        attribute: attribute.into(),
+        class_names: class_names.to_vec(),
+        overall,
+        groups: gm,
+        fme,
+        fairlearn,
+        worst_group_accuracy,
+        accuracy_gap,
+        worst_group_auc,
+        auc_gap,
+        fate,
+        scalars: BTreeMap::new(),
+        intervals: BTreeMap::new(),
+        options: opts.clone(),
+        warnings,
+    };
+    r.scalars = r.scalars();
+    r
 }
