@@ -5,8 +5,9 @@
 // subset (3.5 MB) is not fetched up front: the page asks for it on first use (an audit) and it is
 // cached then, like every model fetched later (the picker). Every same-origin GET is answered
 // network-first: online, the page sees exactly what the server has (and the cached copy is
-// refreshed); offline, it gets the cached copy. Header peeks (X-FairScreen-Peek) are not cached. The post-build hook stamps BUILD with a hash of the
-// build, so a new build installs a new cache and the old one is deleted.
+// refreshed); offline, it gets the cached copy. Header peeks (X-FairScreen-Peek) are not cached.
+// The post-build hook stamps BUILD with a hash of the build, so a new build installs a new cache
+// and the old one is deleted.
 "use strict";
 
 const BUILD = "dev";
@@ -27,7 +28,8 @@ async function precacheList() {
   const index = await json("models/index.json");
   const entry = index.assets.find((a) => a.name === index.default);
   if (!entry) throw new Error("models/index.json has no default entry");
-  return ["./", "manifest.json", ...shell, "models/index.json", `models/${entry.file}`, "eval/index.json"];
+  const indexes = ["models/index.json", "eval/index.json"];
+  return ["./", "manifest.json", ...shell, ...indexes, `models/${entry.file}`];
 }
 
 self.addEventListener("install", (event) => {
