@@ -37,13 +37,19 @@ fn why(
     }
 }
 
-/// The compute sentence under the strip.
-fn compute_summary(theta: f32, used: u64, full: u64, stopped: bool) -> String {
-    let how = if stopped {
-        "FairScreen stopped there: the stages after that exit were not computed."
+/// What the pass computed, in words.
+fn how_computed(r: &PhotoResult) -> &'static str {
+    if r.stopped_at.is_none() {
+        "Every exit was computed in one pass, so that you can compare them."
+    } else if r.complete() {
+        "No internal exit reached θ, so every stage ran."
     } else {
-        "Every exit was computed, so that you can compare them."
-    };
+        "FairScreen stopped there: the stages after that exit were not computed."
+    }
+}
+
+/// The compute sentence under the strip.
+fn compute_summary(theta: f32, used: u64, full: u64, how: &str) -> String {
     format!(
         "At θ = {theta:.3} this photo needs {:.2} MMAC under the early-exit policy: {} of the full \
          network ({:.2} MMAC, all stages + final head). {how}",
@@ -146,7 +152,6 @@ pub fn ExitStrip(state: AppState) -> impl IntoView {
         let compute = d.as_ref().and_then(|d| {
             let used = per_exit.get(d.exit).copied()?;
             let saved = 1.0 - used as f64 / full as f64;
-            let stopped = r.stopped_at.is_some() && !r.complete();
             Some(view! {
                 <p
                     id="compute"
@@ -155,7 +160,7 @@ pub fn ExitStrip(state: AppState) -> impl IntoView {
                     data-compute-saved=saved.to_string()
                 >
                     <strong class="saved">{saved_headline(saved)}</strong>
-                    {compute_summary(theta, used, full, stopped)}
+                    {compute_summary(theta, used, full, how_computed(&r))}
                 </p>
             })
         });
