@@ -533,6 +533,30 @@ fn the_main_thread_stays_free_while_the_worker_audits_and_switches() {
     );
 }
 
+/// An evaluation subset whose download breaks halfway is reported with a message and a button,
+/// and the button loads it once the network is whole again; screening goes on meanwhile.
+#[test]
+fn a_download_cut_halfway_is_reported_and_retried_on_request() {
+    let _guard = BROWSER.lock().unwrap_or_else(|e| e.into_inner());
+    let (s, server) = open_app(false);
+    server.cut_downloads(Some("/eval/synthderm"));
+    s.script("document.getElementById('load-eval').click();");
+    let state = s.wait_for("the cut download", Duration::from_secs(120), |s| {
+        s.attr("#data-card", "data-state")
+            .filter(|st| st == "error" || st == "ready")
+    });
+    assert_eq!(state, "error", "{}", s.text("#data-card"));
+    let message = s.text("#eval-error");
+    assert!(
+        message.contains("could not be loaded") && message.contains("eval/"),
+        "message: {message}"
+    );
+    let (page, _, _, _) = classify_in_page(&s, &fixtures()[0]);
+    assert!(max_abs_diff(&page, &native_logits(&shipped_model(), &fixtures()[0])) <= 1e-4);
+    server.cut_downloads(None);
+    assert_eq!(wait_eval(&s), "ready", "{}", s.text("#data-card"));
+}
+
 fn copy_dist(name: &str) -> PathBuf {
     let to = std::env::temp_dir().join(format!("fairscreen-dist-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&to);

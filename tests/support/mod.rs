@@ -21,6 +21,8 @@ pub struct StaticServer {
     refused: Arc<AtomicUsize>,
     /// Every request answered: method, path (query dropped), status code.
     log: RequestLog,
+    /// Paths starting with this are cut off halfway (the download breaks mid-body).
+    cut: Arc<Mutex<Option<String>>>,
 }
 
 /// Requests a [`StaticServer`] answered, in order.
@@ -41,7 +43,7 @@ fn mime(path: &Path) -> &'static str {
     }
 }
 
-fn serve_one(mut stream: TcpStream, root: &Path, log: &RequestLog) {
+fn serve_one(mut stream: TcpStream, root: &Path, log: &RequestLog, cut: &Mutex<Option<String>>) {
     let mut reader = BufReader::new(stream.try_clone().expect("clone stream"));
     let mut request_line = String::new();
     if reader.read_line(&mut request_line).is_err() {
@@ -77,8 +79,15 @@ fn serve_one(mut stream: TcpStream, root: &Path, log: &RequestLog) {
         body.len()
     );
     let _ = stream.write_all(head.as_bytes());
+    let cut = cut
+        .lock()
+        .ok()
+        .and_then(|c| c.clone())
+        .is_some_and(|prefix| path.starts_with(&prefix));
     if method != "HEAD" {
-        let _ = stream.write_all(&body);
+        // A cut download sends half the body it announced and closes the connection.
+        let sent = if cut { body.len() / 2 } else { body.len() };
+        let _ = stream.write_all(&body[..sent]);
     }
 }
 
@@ -92,6 +101,8 @@ impl StaticServer {
         let (is_down, count) = (down.clone(), refused.clone());
         let log: RequestLog = Arc::new(Mutex::new(Vec::new()));
         let server_log = log.clone();
+        let cut: Arc<Mutex<Option<String>>> = Arc::new(Mutex::new(None));
+        let server_cut = cut.clone();
         std::thread::spawn(move || {
             for stream in listener.incoming().flatten() {
                 if is_down.load(Ordering::SeqCst) {
@@ -99,8 +110,8 @@ impl StaticServer {
                     let _ = stream.shutdown(std::net::Shutdown::Both);
                     continue;
                 }
-                let (root, log) = (root.clone(), server_log.clone());
-                std::thread::spawn(move || serve_one(stream, &root, &log));
+                let (root, log, cut) = (root.clone(), server_log.clone(), server_cut.clone());
+                std::thread::spawn(move || serve_one(stream, &root, &log, &cut));
             }
         });
         Self {
@@ -108,7 +119,13 @@ impl StaticServer {
             down,
             refused,
             log,
+            cut,
         }
+    }
+
+    /// Cuts every download whose path starts with `prefix` halfway (`None`: whole again).
+    pub fn cut_downloads(&self, prefix: Option<&str>) {
+        *self.cut.lock().unwrap() = prefix.map(String::from);
     }
 
     /// Takes the requests answered so far (the log starts again empty).
