@@ -29,22 +29,23 @@ fn why(
     match d {
         Some(d) if e == d.exit && e < last => format!("fired: confidence {confidence:.3} ≥ θ"),
         Some(d) if e == d.exit => "answered: no earlier exit reached θ".to_string(),
-        Some(d) if e > d.exit => {
-            "computed for comparison; not used (an earlier exit fired)".to_string()
-        }
+        Some(d) if e > d.exit => "computed, not used: an earlier exit fires at this θ".to_string(),
         _ if confidence >= theta && e < last => format!("fires: confidence {confidence:.3} ≥ θ"),
         _ => format!("passed: {confidence:.3} < θ"),
     }
 }
 
 /// What the pass computed, in words.
-fn how_computed(r: &PhotoResult) -> &'static str {
-    if r.stopped_at.is_none() {
-        "Every exit was computed in one pass, so that you can compare them."
-    } else if r.complete() {
-        "No internal exit reached θ, so every stage ran."
-    } else {
-        "FairScreen stopped there: the stages after that exit were not computed."
+fn how_computed(r: &PhotoResult) -> String {
+    match r.stopped_at {
+        None => "Every exit was computed in one pass, so that you can compare them.".into(),
+        Some(theta) if r.complete() => {
+            format!("No internal exit reached θ = {theta:.3}, so every stage ran.")
+        }
+        Some(theta) => format!(
+            "The pass stopped at the exit that fired at θ = {theta:.3}: the stages after it were \
+             not computed."
+        ),
     }
 }
 
@@ -160,7 +161,7 @@ pub fn ExitStrip(state: AppState) -> impl IntoView {
                     data-compute-saved=saved.to_string()
                 >
                     <strong class="saved">{saved_headline(saved)}</strong>
-                    {compute_summary(theta, used, full, how_computed(&r))}
+                    {compute_summary(theta, used, full, &how_computed(&r))}
                 </p>
             })
         });
