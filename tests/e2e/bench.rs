@@ -272,7 +272,6 @@ fn ort_cold(server: &StaticServer, bundle: &str, ep: &str, side: usize) -> Value
 fn fairscreen_summary(v: &Value, native: &[Vec<Vec<f32>>], model: &LoadedModel) -> Value {
     let kind = v["backend"]["kind"].as_str().unwrap().to_string();
     let worst = worst_vs_native(&format!("FairScreen {kind}"), &logits_of(v), native);
-    let single: Vec<f64> = serde_json::from_value(v["single_ms"].clone()).unwrap();
     let staged: Vec<f64> = serde_json::from_value(v["staged_ms"].clone()).unwrap();
     let every: Vec<f64> = serde_json::from_value(v["every_exit_ms"].clone()).unwrap();
     let computed: Vec<usize> = serde_json::from_value(v["exits_computed"].clone()).unwrap();
@@ -290,23 +289,13 @@ fn fairscreen_summary(v: &Value, native: &[Vec<Vec<f32>>], model: &LoadedModel) 
         .iter()
         .map(|&e| cost.macs_at_exit(e, &config.exit_stages) as f64)
         .collect();
-    let (median, p90) = median_p90(&single);
-    let images = v["images"].as_f64().unwrap();
-    let throughput_ms = v["throughput_ms"].as_f64().unwrap();
-    json!({
+    let mut row = json!({
         "runtime": "FairScreen",
         "backend": kind,
         "adapter": v["backend"]["adapter"],
         "software_adapter": v["backend"]["software"],
         "max_abs_diff_vs_native": worst,
         "load_ms": v["load_ms"],
-        "single_runs": single.len(),
-        "single_median_ms": median,
-        "single_p90_ms": p90,
-        "images": images,
-        "batch": v["batch"],
-        "throughput_ms": throughput_ms,
-        "images_per_s": images / throughput_ms * 1000.0,
         "early_exit": {
             "theta": v["theta"],
             "photos": staged.len(),
@@ -316,24 +305,18 @@ fn fairscreen_summary(v: &Value, native: &[Vec<Vec<f32>>], model: &LoadedModel) 
             "mean_exits_computed": computed.iter().sum::<usize>() as f64 / computed.len().max(1) as f64,
             "mac_saved": 1.0 - mean(&macs) / cost.full_network() as f64,
         },
-    })
+    });
+    with_speed(&mut row, v);
+    row
 }
 
-/// Summary of one ORT run.
-fn ort_summary(v: &Value, native: &[Vec<Vec<f32>>]) -> Value {
-    let ep = v["ep"].as_str().unwrap().to_string();
-    let worst = worst_vs_native(&format!("ORT {ep}"), &logits_of(v), native);
+/// Adds a run's single-photo and throughput figures (both runtimes report the same fields).
+fn with_speed(row: &mut Value, v: &Value) {
     let single: Vec<f64> = serde_json::from_value(v["single_ms"].clone()).unwrap();
     let (median, p90) = median_p90(&single);
     let images = v["images"].as_f64().unwrap();
     let throughput_ms = v["throughput_ms"].as_f64().unwrap();
-    json!({
-        "runtime": "ONNX Runtime Web",
-        "bundle": v["bundle"],
-        "backend": ep,
-        "threads": v["threads"],
-        "max_abs_diff_vs_native": worst,
-        "load_ms": v["create_ms"],
+    let speed = json!({
         "single_runs": single.len(),
         "single_median_ms": median,
         "single_p90_ms": p90,
@@ -341,7 +324,27 @@ fn ort_summary(v: &Value, native: &[Vec<Vec<f32>>]) -> Value {
         "batch": v["batch"],
         "throughput_ms": throughput_ms,
         "images_per_s": images / throughput_ms * 1000.0,
-    })
+    });
+    let (Some(row), Value::Object(speed)) = (row.as_object_mut(), speed) else {
+        unreachable!("both are JSON objects")
+    };
+    row.extend(speed);
+}
+
+/// Summary of one ORT run.
+fn ort_summary(v: &Value, native: &[Vec<Vec<f32>>]) -> Value {
+    let ep = v["ep"].as_str().unwrap().to_string();
+    let worst = worst_vs_native(&format!("ORT {ep}"), &logits_of(v), native);
+    let mut row = json!({
+        "runtime": "ONNX Runtime Web",
+        "bundle": v["bundle"],
+        "backend": ep,
+        "threads": v["threads"],
+        "max_abs_diff_vs_native": worst,
+        "load_ms": v["create_ms"],
+    });
+    with_speed(&mut row, v);
+    row
 }
 
 fn command_line(cmd: &str) -> String {
