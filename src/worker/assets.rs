@@ -117,8 +117,7 @@ pub async fn manifest() -> Result<Rc<Manifest>, String> {
         return Ok(m);
     }
     let bytes = fetch_bytes("manifest.json").await?;
-    let m: Manifest =
-        serde_json::from_slice(&bytes).map_err(|e| format!("manifest.json is not valid: {e}"))?;
+    let m = Manifest::from_json(&bytes).map_err(|e| e.to_string())?;
     let m = Rc::new(m);
     MANIFEST.with(|cell| *cell.borrow_mut() = Some(m.clone()));
     Ok(m)
@@ -143,10 +142,7 @@ pub async fn verify_asset(dir: &str, entry: &AssetEntry, bytes: &[u8]) -> Result
 /// An asset index (`models/index.json`, `eval/index.json`) with a valid default entry.
 pub async fn asset_index(dir: &str) -> Result<AssetIndex, String> {
     let bytes = fetch_bytes(&format!("{dir}/index.json")).await?;
-    let index: AssetIndex = serde_json::from_slice(&bytes)
-        .map_err(|e| format!("{dir}/index.json is not valid: {e}"))?;
-    index.default_entry().map_err(|e| e.to_string())?;
-    Ok(index)
+    AssetIndex::from_json(&format!("{dir}/index.json"), &bytes).map_err(|e| e.to_string())
 }
 
 /// Fetches the model of `entry`, checks it against the manifest and the index, loads it onto

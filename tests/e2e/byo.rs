@@ -333,7 +333,7 @@ extra.png,not-a-class,3,male,30
     assert!(skipped[0][2]
         .as_str()
         .unwrap()
-        .contains("not a supported image"));
+        .contains("this is text, which FairScreen cannot read"));
     assert_eq!(skipped[1][0], (first_extra + 1).to_string());
     assert!(skipped[1][2]
         .as_str()

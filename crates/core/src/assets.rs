@@ -43,6 +43,16 @@ pub struct AssetIndex {
 }
 
 impl AssetIndex {
+    /// Reads an asset index (`file` names it in messages) and checks that it lists its default.
+    pub fn from_json(file: &str, bytes: &[u8]) -> Result<Self, AssetError> {
+        let index: Self = serde_json::from_slice(bytes).map_err(|e| AssetError::BadJson {
+            file: file.to_string(),
+            message: e.to_string(),
+        })?;
+        index.default_entry()?;
+        Ok(index)
+    }
+
     /// The default asset's entry, or an error naming what is wrong.
     pub fn default_entry(&self) -> Result<&AssetEntry, AssetError> {
         self.assets
@@ -84,6 +94,14 @@ pub struct Manifest {
 }
 
 impl Manifest {
+    /// Reads `manifest.json`.
+    pub fn from_json(bytes: &[u8]) -> Result<Self, AssetError> {
+        serde_json::from_slice(bytes).map_err(|e| AssetError::BadJson {
+            file: "manifest.json".to_string(),
+            message: e.to_string(),
+        })
+    }
+
     /// Checks `bytes` against the entry for `path`: refuses a file the manifest does not list or
     /// whose size or sha256 differs, each with its own message.
     pub fn verify(&self, path: &str, bytes: &[u8]) -> Result<(), AssetError> {
@@ -115,6 +133,13 @@ impl Manifest {
 /// `manifest.json`.
 #[derive(Clone, Debug, PartialEq)]
 pub enum AssetError {
+    /// The file is not valid JSON for its kind (serde's message names the line and column).
+    BadJson {
+        /// The file, e.g. `manifest.json` or `models/index.json`.
+        file: String,
+        /// What is wrong, where.
+        message: String,
+    },
     /// The asset index names a default it does not list.
     NoDefault(String),
     /// The manifest does not list the file.
@@ -142,6 +167,7 @@ pub enum AssetError {
 impl fmt::Display for AssetError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
+            Self::BadJson { file, message } => write!(f, "{file} is not valid: {message}"),
             Self::NoDefault(name) => write!(
                 f,
                 "the asset index has no entry for its default '{name}'"

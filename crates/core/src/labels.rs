@@ -42,6 +42,8 @@ pub struct LabelsCsv {
 /// Why `labels.csv` cannot be read at all.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum LabelsCsvError {
+    /// The file has no bytes (or only whitespace).
+    Empty,
     /// The header cannot be read.
     Header(String),
     /// The header lacks a required column.
@@ -51,6 +53,10 @@ pub enum LabelsCsvError {
 impl fmt::Display for LabelsCsvError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
+            Self::Empty => write!(
+                f,
+                "the file is empty: expected a header `file,label` and a row per image"
+            ),
             Self::Header(m) => write!(f, "line 1: the header cannot be read: {m}"),
             Self::MissingColumn(c) => write!(f, "line 1: the header has no '{c}' column"),
         }
@@ -178,6 +184,9 @@ impl LabelColumns {
 /// Reads `labels.csv` from its bytes against a model's `class_names` (a class may also be given
 /// by its index): every row becomes a [`LabelRow`] or a [`SkippedRow`] naming its line.
 pub fn read_labels_csv(bytes: &[u8], class_names: &[String]) -> Result<LabelsCsv, LabelsCsvError> {
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(LabelsCsvError::Empty);
+    }
     let mut reader = csv::ReaderBuilder::new().flexible(true).from_reader(bytes);
     let header = reader
         .headers()

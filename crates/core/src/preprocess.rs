@@ -17,6 +17,13 @@ pub enum DecodeError {
     NotAnImage,
     /// An image format other than JPEG, PNG or WebP.
     Unsupported(ImageFormat),
+    /// Not an image at all, but recognisably something else (`found` says what, in words).
+    Other {
+        /// What the bytes are, e.g. "an SVG drawing".
+        found: &'static str,
+    },
+    /// The file ends before its image data does (cut off, or not fully downloaded).
+    Truncated(ImageFormat),
     /// A supported format that fails to decode.
     Decode {
         /// The format.
@@ -49,11 +56,30 @@ impl fmt::Display for DecodeError {
             ),
             Self::Unsupported(format) => write!(
                 f,
-                "unsupported image format {format:?}: expected a JPEG, PNG or WebP file"
+                "this is {} {} image, which FairScreen cannot read: expected a JPEG, PNG or WebP \
+                 photo",
+                if format_name(*format).starts_with(['A', 'E', 'I', 'O', 'U']) {
+                    "an"
+                } else {
+                    "a"
+                },
+                format_name(*format)
             ),
-            Self::Decode { format, message } => {
-                write!(f, "could not decode the {format:?} image: {message}")
-            }
+            Self::Other { found } => write!(
+                f,
+                "this is {found}, which FairScreen cannot read: expected a JPEG, PNG or WebP photo"
+            ),
+            Self::Truncated(format) => write!(
+                f,
+                "the {} file ends before its image data does: it is cut off (copy or download it \
+                 again)",
+                format_name(*format)
+            ),
+            Self::Decode { format, message } => write!(
+                f,
+                "could not decode the {} image: {message}",
+                format_name(*format)
+            ),
             Self::NoPixels => write!(f, "the image has no pixels"),
             Self::TooLarge { width, height } => write!(
                 f,
@@ -66,18 +92,38 @@ impl fmt::Display for DecodeError {
 
 impl std::error::Error for DecodeError {}
 
+/// An image format's usual name (`JPEG`, `PNG`, `WebP`, `BMP`, `GIF`, `TIFF`…).
+fn format_name(format: ImageFormat) -> String {
+    match format {
+        ImageFormat::WebP => "WebP".to_string(),
+        other => format!("{other:?}").to_uppercase(),
+    }
+}
+
 /// Decodes JPEG, PNG or WebP bytes into RGB8, turned upright by its EXIF orientation; any other
 /// content gets a clear error.
 pub fn decode_image(bytes: &[u8]) -> Result<RgbImage, DecodeError> {
     if bytes.is_empty() {
         return Err(DecodeError::Empty);
     }
-    let format = image::guess_format(bytes).map_err(|_| DecodeError::NotAnImage)?;
+    let format = match image::guess_format(bytes) {
+        Ok(format) => format,
+        Err(_) => {
+            return Err(match sniff_non_image(bytes) {
+                Some(found) => DecodeError::Other { found },
+                None => DecodeError::NotAnImage,
+            })
+        }
+    };
     if !matches!(
         format,
         ImageFormat::Jpeg | ImageFormat::Png | ImageFormat::WebP
     ) {
         return Err(DecodeError::Unsupported(format));
+    }
+    // A JPEG decoder fills a cut-off scan with grey instead of failing: refuse it first.
+    if format == ImageFormat::Jpeg && !jpeg_has_end_after_scan(bytes) {
+        return Err(DecodeError::Truncated(format));
     }
     let decode_error = |e: image::ImageError| DecodeError::Decode {
         format,
@@ -106,6 +152,57 @@ pub fn decode_image(bytes: &[u8]) -> Result<RgbImage, DecodeError> {
     }
     img.apply_orientation(orientation);
     Ok(img.to_rgb8())
+}
+
+/// Whether JPEG bytes hold an end-of-image marker after their first start-of-scan (entropy-coded
+/// data escapes every 0xFF, so the marker cannot occur inside it; bytes after the end are allowed).
+fn jpeg_has_end_after_scan(bytes: &[u8]) -> bool {
+    let Some(scan) = bytes.windows(2).position(|w| w == [0xFF, 0xDA]) else {
+        return false;
+    };
+    bytes[scan..].windows(2).any(|w| w == [0xFF, 0xD9])
+}
+
+/// What bytes that are no image format the decoder knows are, when recognisable: a drawing, a
+/// web page, an iPhone photo, a PDF or text (so the message can say so).
+pub fn sniff_non_image(bytes: &[u8]) -> Option<&'static str> {
+    let head = &bytes[..bytes.len().min(1024)];
+    if head.len() >= 12 && &head[4..8] == b"ftyp" {
+        return Some(match &head[8..12] {
+            b"heic" | b"heix" | b"hevc" | b"hevx" | b"heim" | b"heis" | b"mif1" | b"msf1" => {
+                "a HEIC/HEIF photo (the iPhone's format: export or share it as JPEG)"
+            }
+            b"avif" | b"avis" => "an AVIF image",
+            _ => "a video or other ISO media file",
+        });
+    }
+    if head.starts_with(b"%PDF") {
+        return Some("a PDF document");
+    }
+    if head.starts_with(&[0xFF, 0xFE]) || head.starts_with(&[0xFE, 0xFF]) {
+        return Some("text (UTF-16)");
+    }
+    let text = std::str::from_utf8(head)
+        .or_else(|e| std::str::from_utf8(&head[..e.valid_up_to()]))
+        .ok()?;
+    // A cut at 1024 bytes may split a character: only the valid prefix is read as text.
+    if text.len() + 4 < head.len() {
+        return None;
+    }
+    let lower = text
+        .trim_start_matches('\u{feff}')
+        .trim_start()
+        .to_ascii_lowercase();
+    if lower.starts_with("<svg") || (lower.starts_with("<?xml") && lower.contains("<svg")) {
+        return Some("an SVG drawing");
+    }
+    if lower.starts_with("<!doctype html") || lower.starts_with("<html") {
+        return Some("an HTML page");
+    }
+    let printable = text
+        .chars()
+        .all(|c| !c.is_control() || matches!(c, '\n' | '\r' | '\t' | '\u{feff}'));
+    (printable && !text.is_empty()).then_some("text")
 }
 
 /// Centre-crops to the largest square and resizes to `side`×`side` (triangle filter).

@@ -59,7 +59,7 @@ fn two_attributes_also_get_their_intersection() {
 
 #[test]
 fn faults_name_their_line_and_column() {
-    let cases: [(&str, &str); 6] = [
+    let cases: [(&str, &str); 8] = [
         (
             "lbl,prediction,sex\n0,1,f\n",
             "p.csv:1: the header has no 'label' column",
@@ -75,8 +75,15 @@ fn faults_name_their_line_and_column() {
         ),
         (
             "label,prediction,prob_0,sex\n0,1,0.9,f\n",
-            "p.csv: some but not all prob_<class> columns are present (classes: 0, 1)",
+            "p.csv:2: class '1' (a label or prediction here) has no prob_1 column: every class \
+             needs one, or none may have one (the probability columns cover 0)",
         ),
+        (
+            "label,prediction,prob_0,prob_2,sex\n0,2,0.1,0.9,f\n",
+            "p.csv: class '1' (numbered classes run from 0 to the largest) has no prob_1 column: \
+             every class needs one, or none may have one (the probability columns cover 0, 2)",
+        ),
+        (" \n", "p.csv: the file is empty"),
         (
             "label,prediction\n0,1\n",
             "p.csv: no sensitive-attribute column (any column besides label, prediction, prob_*)",

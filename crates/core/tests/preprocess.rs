@@ -15,15 +15,25 @@ fn non_images_get_distinct_clear_errors() {
     let text = decode_image(b"hello, this is text\n")
         .unwrap_err()
         .to_string();
-    assert!(text.contains("not a supported image"), "{text}");
+    assert!(
+        text.contains("this is text, which FairScreen cannot read"),
+        "{text}"
+    );
+    let random = decode_image(&[0x13, 0x00, 0xFE, 0x80, 0x01])
+        .unwrap_err()
+        .to_string();
+    assert!(random.contains("not a supported image"), "{random}");
     let gif = decode_image(b"GIF89a\x01\x00\x01\x00\x00\x00\x00;")
         .unwrap_err()
         .to_string();
-    assert!(gif.contains("unsupported image format Gif"), "{gif}");
+    assert!(
+        gif.contains("this is a GIF image, which FairScreen cannot read"),
+        "{gif}"
+    );
     let mut broken = encode_png(&RgbImage::new(4, 4));
     broken.truncate(30);
     let e = decode_image(&broken).unwrap_err().to_string();
-    assert!(e.contains("could not decode the Png image"), "{e}");
+    assert!(e.contains("could not decode the PNG image"), "{e}");
 }
 
 #[test]

@@ -384,7 +384,9 @@ fn images_load_resized_and_unreadable_ones_are_reported() {
     assert!(problems[0].file.ends_with("labels.csv"));
     assert!(
         problems[0].message.contains("b.png")
-            && problems[0].message.contains("not a supported image"),
+            && problems[0]
+                .message
+                .contains("this is text, which FairScreen cannot read"),
         "{}",
         problems[0].message
     );

@@ -50,9 +50,16 @@ pub enum PredictionsCsvError {
     NoRows,
     /// Some `prob_<class>` columns but not one per class.
     PartialProbabilities {
-        /// The classes seen.
-        classes: Vec<String>,
+        /// The first class without a column.
+        missing: String,
+        /// The first line whose label or prediction is that class (none when the class is only
+        /// implied: numbered classes run from 0 to the largest).
+        line: Option<usize>,
+        /// The classes that have a column.
+        covered: Vec<String>,
     },
+    /// The file has no bytes (or only whitespace).
+    Empty,
     /// No column besides label, prediction and probabilities.
     NoAttribute,
     /// More classes than [`MAX_CLASSES`].
@@ -89,6 +96,7 @@ impl PredictionsCsvError {
             Self::NotAProbability { line, .. } | Self::ProbabilitiesDoNotSumToOne { line, .. } => {
                 Some(*line as u64)
             }
+            Self::PartialProbabilities { line, .. } => line.map(|l| l as u64),
             _ => None,
         }
     }
@@ -101,11 +109,22 @@ impl fmt::Display for PredictionsCsvError {
             Self::MissingColumn(c) => write!(f, "the header has no '{c}' column"),
             Self::DuplicateColumn(c) => write!(f, "the header has two '{c}' columns"),
             Self::NoRows => write!(f, "no rows"),
-            Self::PartialProbabilities { classes } => write!(
+            Self::PartialProbabilities {
+                missing,
+                line,
+                covered,
+            } => write!(
                 f,
-                "some but not all prob_<class> columns are present (classes: {})",
-                classes.join(", ")
+                "class '{missing}' {} has no prob_{missing} column: every class needs one, or \
+                 none may have one (the probability columns cover {})",
+                if line.is_some() {
+                    "(a label or prediction here)"
+                } else {
+                    "(numbered classes run from 0 to the largest)"
+                },
+                covered.join(", ")
             ),
+            Self::Empty => write!(f, "the file is empty"),
             Self::NoAttribute => write!(
                 f,
                 "no sensitive-attribute column (any column besides label, prediction, prob_*)"
@@ -150,6 +169,9 @@ fn csv_error(e: csv::Error) -> PredictionsCsvError {
 
 /// Reads a predictions CSV from its bytes.
 pub fn read_predictions_csv(bytes: &[u8]) -> Result<PredictionsTable, PredictionsCsvError> {
+    if bytes.iter().all(u8::is_ascii_whitespace) {
+        return Err(PredictionsCsvError::Empty);
+    }
     let mut reader = csv::Reader::from_reader(bytes);
     let headers: Vec<String> = reader
         .headers()
@@ -212,8 +234,21 @@ pub fn read_predictions_csv(bytes: &[u8]) -> Result<PredictionsTable, Prediction
         .collect();
     let has_probs = prob_cols.iter().all(|c| c.is_some());
     if !has_probs && prob_cols.iter().any(|c| c.is_some()) {
+        let missing = class_names[prob_cols.iter().position(|c| c.is_none()).unwrap_or(0)].clone();
+        let line = rows
+            .iter()
+            .position(|r| r[label_col] == missing || r[pred_col] == missing)
+            .map(|i| i + 2);
+        let covered = class_names
+            .iter()
+            .zip(&prob_cols)
+            .filter(|(_, c)| c.is_some())
+            .map(|(n, _)| n.clone())
+            .collect();
         return Err(PredictionsCsvError::PartialProbabilities {
-            classes: class_names,
+            missing,
+            line,
+            covered,
         });
     }
     let attr_cols: Vec<usize> = (0..headers.len())

@@ -1,6 +1,8 @@
 //! Shared helpers for the core tests.
 #![allow(dead_code)]
 
+pub mod intake;
+
 use std::collections::BTreeMap;
 
 use burn::prelude::*;
