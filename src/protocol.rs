@@ -84,6 +84,9 @@ pub enum Request {
     /// The peer benchmark (`tests/bench/peer.html` only): time a model on prepared inputs
     /// (their f32 bytes travel with this message).
     Bench(BenchRequest),
+    /// Panic inside the worker (a debug hook: the page's recovery from a worker panic is
+    /// tested with it; `window.fairscreenPanicWorker()`).
+    DebugPanic,
 }
 
 /// What the peer benchmark asks the worker to time.

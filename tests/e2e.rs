@@ -10,6 +10,9 @@ mod byo;
 #[path = "e2e/bench.rs"]
 mod bench;
 
+#[path = "e2e/hostile.rs"]
+mod hostile;
+
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::Duration;

@@ -77,6 +77,15 @@ pub struct AuditState {
 }
 
 impl AuditState {
+    /// Forgets every audit (the worker that held their logits is gone); the run count stays.
+    pub fn reset(self) {
+        self.status.set(AuditStatus::Idle);
+        self.running.set(None);
+        self.cache.set(BTreeMap::new());
+        self.other_data.set(BTreeMap::new());
+        self.after_eval.set(false);
+    }
+
     /// Nothing audited.
     pub fn new() -> Self {
         Self {

@@ -97,6 +97,17 @@ impl EvalState {
         }
     }
 
+    /// Forgets every data set (the worker that held them is gone).
+    pub fn reset(self) {
+        self.status.set(EvalStatus::Waiting);
+        self.bundle.set(None);
+        self.datasets.set(Vec::new());
+        self.active.set(String::new());
+        self.folder.set(FolderStatus::Idle);
+        self.loading.set(false);
+        self.bundled_wanted.set(false);
+    }
+
     /// The worker has loaded and verified the bundled subset: listed, and active unless a folder
     /// was made active first.
     pub fn ready(self, meta: BundleMeta) {

@@ -59,6 +59,12 @@ impl AppState {
     pub fn start(self) {
         self.start_offline();
         self.follow_theta_deeper();
+        worker_link::expose_debug_hooks();
+        self.start_worker();
+    }
+
+    /// Starts an inference worker and asks it for the backend and the default model.
+    fn start_worker(self) {
         let started = worker_link::start(move |event| self.apply(event));
         match started {
             Ok(()) => worker_link::send(
@@ -109,15 +115,32 @@ impl AppState {
             Event::PredictionsAudited(outcome) => self.predictions_audited(outcome),
             // Only the peer benchmark's page asks for a benchmark.
             Event::Benched(_) => {}
-            Event::Panic(message) => {
-                let text = format!(
-                    "internal error in the inference worker: {message}. Reload the page to \
-                     continue."
-                );
-                self.page.error.set(Some(text));
-                self.page.status.set(Status::Failed);
-            }
+            Event::Panic(message) => self.worker_panicked(message),
         }
+    }
+}
+
+impl AppState {
+    /// The worker panicked and answers no more: a fresh one replaces it and loads the default
+    /// model. What lived only in the old worker (the evaluation data, audits, a model file of the
+    /// user's, the screened photo) is dropped, and the banner says so; the page goes on.
+    fn worker_panicked(self, message: String) {
+        self.page.error.set(Some(format!(
+            "the inference worker stopped on an internal error ({message}); a new one was \
+             started with the default model: screen your photo again (the evaluation data and \
+             audits load again when asked for)"
+        )));
+        self.photo.result.set(None);
+        self.photo.rescreening.set(false);
+        self.models.switching.set(None);
+        self.models.name.set(String::new());
+        self.eval.reset();
+        self.audit.reset();
+        self.page
+            .status
+            .set(Status::Loading("restarting the inference worker".into()));
+        worker_link::stop();
+        self.start_worker();
     }
 }
 

@@ -87,6 +87,28 @@ pub fn start(on_event: impl Fn(Event) + 'static) -> Result<(), String> {
     Ok(())
 }
 
+/// Terminates the worker (after a panic it answers no more); messages queued for it are dropped.
+pub fn stop() {
+    if let Some(link) = LINK.with(|l| l.borrow_mut().take()) {
+        link.worker.terminate();
+    }
+}
+
+/// Debug hooks on `window` for the end-to-end tests: `fairscreenPanicWorker()` makes the worker
+/// panic (the page must recover).
+pub fn expose_debug_hooks() {
+    let Some(window) = web_sys::window() else {
+        return;
+    };
+    let panic_worker = Closure::<dyn Fn()>::new(|| send(Request::DebugPanic, None));
+    let _ = Reflect::set(
+        &window,
+        &"fairscreenPanicWorker".into(),
+        panic_worker.as_ref().unchecked_ref(),
+    );
+    panic_worker.forget();
+}
+
 fn post(worker: &web_sys::Worker, message: &JsValue) {
     if let Err(e) = worker.post_message(message) {
         log::error!("could not post to the worker: {e:?}");

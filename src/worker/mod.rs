@@ -116,6 +116,7 @@ async fn handle(request: Request, bytes: Option<Vec<u8>>, files: Vec<web_sys::Fi
         Request::Bench(request) => send(&Event::Benched(
             bench::run(request, &bytes.unwrap_or_default()).await,
         )),
+        Request::DebugPanic => panic!("the page asked the worker to panic (debug hook)"),
     }
 }
 

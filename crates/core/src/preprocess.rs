@@ -125,6 +125,13 @@ pub fn decode_image(bytes: &[u8]) -> Result<RgbImage, DecodeError> {
     if format == ImageFormat::Jpeg && !jpeg_has_end_after_scan(bytes) {
         return Err(DecodeError::Truncated(format));
     }
+    // The header's size, read by hand first: a decoder may refuse a huge image with its own
+    // less helpful error (on wasm32 a 50,000 × 50,000 PNG overflows its buffer size first).
+    if let Some((width, height)) = header_dimensions(format, bytes) {
+        if u64::from(width) * u64::from(height) > MAX_PIXELS {
+            return Err(DecodeError::TooLarge { width, height });
+        }
+    }
     let decode_error = |e: image::ImageError| DecodeError::Decode {
         format,
         message: e.to_string(),
@@ -133,7 +140,7 @@ pub fn decode_image(bytes: &[u8]) -> Result<RgbImage, DecodeError> {
     // Our own size check below names the size; the decoder's allocation limit comes after it.
     reader.no_limits();
     let mut decoder = reader.into_decoder().map_err(decode_error)?;
-    // The header's size, checked before a single pixel is allocated.
+    // The decoder's view of the size, checked before a single pixel is allocated.
     let (width, height) = decoder.dimensions();
     if u64::from(width) * u64::from(height) > MAX_PIXELS {
         return Err(DecodeError::TooLarge { width, height });
@@ -152,6 +159,58 @@ pub fn decode_image(bytes: &[u8]) -> Result<RgbImage, DecodeError> {
     }
     img.apply_orientation(orientation);
     Ok(img.to_rgb8())
+}
+
+/// The width and height a PNG, JPEG or WebP header claims, read without a decoder (`None` when
+/// the header is too short or malformed: the decoder then reports it).
+pub fn header_dimensions(format: ImageFormat, bytes: &[u8]) -> Option<(u32, u32)> {
+    let be16 = |i: usize| Some(u16::from_be_bytes(bytes.get(i..i + 2)?.try_into().ok()?));
+    let le16 = |i: usize| Some(u16::from_le_bytes(bytes.get(i..i + 2)?.try_into().ok()?));
+    let le24 = |i: usize| {
+        let b = bytes.get(i..i + 3)?;
+        Some(u32::from(b[0]) | u32::from(b[1]) << 8 | u32::from(b[2]) << 16)
+    };
+    match format {
+        ImageFormat::Png => {
+            if bytes.get(12..16)? != b"IHDR" {
+                return None;
+            }
+            let w = u32::from_be_bytes(bytes.get(16..20)?.try_into().ok()?);
+            let h = u32::from_be_bytes(bytes.get(20..24)?.try_into().ok()?);
+            Some((w, h))
+        }
+        ImageFormat::Jpeg => {
+            // Segment by segment to the first start-of-frame (SOF0–SOF15 but DHT, JPG, DAC).
+            let mut i = 2;
+            loop {
+                while *bytes.get(i)? == 0xFF && *bytes.get(i + 1)? == 0xFF {
+                    i += 1;
+                }
+                if *bytes.get(i)? != 0xFF {
+                    return None;
+                }
+                let marker = *bytes.get(i + 1)?;
+                match marker {
+                    0xC0..=0xCF if !matches!(marker, 0xC4 | 0xC8 | 0xCC) => {
+                        return Some((u32::from(be16(i + 7)?), u32::from(be16(i + 5)?)));
+                    }
+                    0x01 | 0xD0..=0xD8 => i += 2,
+                    0xDA | 0xD9 => return None,
+                    _ => i += 2 + usize::from(be16(i + 2)?),
+                }
+            }
+        }
+        ImageFormat::WebP => match bytes.get(12..16)? {
+            b"VP8X" => Some((le24(24)? + 1, le24(27)? + 1)),
+            b"VP8 " => Some((u32::from(le16(26)? & 0x3FFF), u32::from(le16(28)? & 0x3FFF))),
+            b"VP8L" => {
+                let bits = u32::from_le_bytes(bytes.get(21..25)?.try_into().ok()?);
+                Some(((bits & 0x3FFF) + 1, ((bits >> 14) & 0x3FFF) + 1))
+            }
+            _ => None,
+        },
+        _ => None,
+    }
 }
 
 /// Whether JPEG bytes hold an end-of-image marker after their first start-of-scan (entropy-coded

@@ -170,3 +170,32 @@ fn a_header_claiming_a_huge_image_is_refused_before_decoding() {
         "the image is 50000 × 50000 pixels, more than the 50 megapixels supported"
     );
 }
+
+/// The header's size read by hand equals the decoder's, for every readable corpus photo.
+#[test]
+fn header_dimensions_equal_the_decoders() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../tests/corpus/images");
+    let mut checked = 0;
+    for e in std::fs::read_dir(dir).unwrap() {
+        let bytes = std::fs::read(e.unwrap().path()).unwrap();
+        let Ok(format) = image::guess_format(&bytes) else {
+            continue;
+        };
+        let Ok(decoded) = image::load_from_memory_with_format(&bytes, format) else {
+            continue;
+        };
+        let dims = fairscreen_core::preprocess::header_dimensions(format, &bytes);
+        if matches!(
+            format,
+            image::ImageFormat::Png | image::ImageFormat::Jpeg | image::ImageFormat::WebP
+        ) {
+            assert_eq!(
+                dims,
+                Some((decoded.width(), decoded.height())),
+                "{format:?}"
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked >= 20, "{checked}");
+}
