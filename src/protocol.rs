@@ -232,6 +232,12 @@ pub struct PhotoResult {
     /// The latest measured time of this model computing every exit in one pass on this backend
     /// (ms), if it has.
     pub full_network_ms: Option<f64>,
+    /// Measured wall time of decoding the photo and preparing the model's input (crop, resize,
+    /// normalise), in milliseconds.
+    pub prepare_ms: f64,
+    /// The worker's wasm memory after this photo, in bytes (it grows and never shrinks: flat
+    /// across photos means nothing leaks).
+    pub worker_memory_bytes: f64,
 }
 
 impl PhotoResult {

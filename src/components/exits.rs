@@ -95,8 +95,10 @@ fn timing_summary(r: &PhotoResult) -> String {
         None => " Compute every exit to measure the full network on this backend.".to_string(),
     };
     format!(
-        "Measured in this browser (the model only: upload, the stages run, read-back; the first \
-         run on WebGPU also compiles its kernels). {this}{full}"
+        "Measured in this browser: decoding and preparing the photo {:.1} ms; the model (upload, \
+         the stages run, read-back; the first run on WebGPU also compiles its kernels): \
+         {this}{full}",
+        r.prepare_ms
     )
 }
 
@@ -174,6 +176,8 @@ pub fn ExitStrip(state: AppState) -> impl IntoView {
                 data-exits-computed=r.logits.len().to_string()
                 data-model-ms=r.model_ms.to_string()
                 data-full-network-ms=r.full_network_ms.map(|t| t.to_string()).unwrap_or_default()
+                data-prepare-ms=r.prepare_ms.to_string()
+                data-worker-memory=r.worker_memory_bytes.to_string()
             >
                 {timing_summary(&r)}
             </p>

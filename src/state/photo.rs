@@ -41,6 +41,7 @@ impl PhotoState {
         if self.runs.get_untracked() == 0 {
             super::page::mark("fairscreen-first-result");
         }
+        super::page::mark("fairscreen-result");
         self.result.set(Some(Arc::new(result)));
         page.error.set(None);
         self.runs.update(|r| *r += 1);

@@ -95,7 +95,7 @@ pub fn stop() {
 }
 
 /// Debug hooks on `window` for the end-to-end tests: `fairscreenPanicWorker()` makes the worker
-/// panic (the page must recover).
+/// panic (the page must recover); `fairscreenPageMemory()` is the page's wasm memory in bytes.
 pub fn expose_debug_hooks() {
     let Some(window) = web_sys::window() else {
         return;
@@ -107,6 +107,19 @@ pub fn expose_debug_hooks() {
         panic_worker.as_ref().unchecked_ref(),
     );
     panic_worker.forget();
+    let page_memory = Closure::<dyn Fn() -> f64>::new(|| {
+        wasm_bindgen::memory()
+            .unchecked_into::<js_sys::WebAssembly::Memory>()
+            .buffer()
+            .unchecked_into::<js_sys::ArrayBuffer>()
+            .byte_length() as f64
+    });
+    let _ = Reflect::set(
+        &window,
+        &"fairscreenPageMemory".into(),
+        page_memory.as_ref().unchecked_ref(),
+    );
+    page_memory.forget();
 }
 
 fn post(worker: &web_sys::Worker, message: &JsValue) {

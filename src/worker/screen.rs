@@ -63,10 +63,13 @@ pub async fn screen(
     stop_at: Option<f32>,
 ) -> Result<PhotoResult, String> {
     let config = &model.card.config;
+    let prepare_start = now_ms();
     let decoded = decode_image(bytes).map_err(|e| e.to_string())?;
     let image = square_resize(&decoded, config.input_size as u32);
+    drop(decoded);
     let input = to_input(&image, config);
     let start = now_ms();
+    let prepare_ms = start - prepare_start;
     let (logits, maps) = match stop_at {
         Some(theta) => model.logits_and_maps_until_async(&input, theta).await,
         None => model
@@ -102,7 +105,18 @@ pub async fn screen(
         stopped_at: stop_at,
         model_ms,
         full_network_ms: None,
+        prepare_ms,
+        worker_memory_bytes: wasm_memory_bytes(),
     })
+}
+
+/// Size of this wasm instance's linear memory in bytes.
+pub fn wasm_memory_bytes() -> f64 {
+    wasm_bindgen::memory()
+        .unchecked_into::<js_sys::WebAssembly::Memory>()
+        .buffer()
+        .unchecked_into::<js_sys::ArrayBuffer>()
+        .byte_length() as f64
 }
 
 /// Mean final-head heatmaps per skin group (I–III / IV–VI) and per Fitzpatrick type, with the

@@ -1,6 +1,8 @@
 //! Hostile input in the page: every image of the awkward-file corpus (`tests/corpus/images`,
 //! with the outcome `tests/corpus/expected.csv` gives it) uploaded one after another.
 
+use serde_json::{json, Value};
+
 use super::*;
 
 /// The corpus images with their expected outcome (`read` or `refused`) and text.
@@ -108,4 +110,153 @@ fn a_worker_panic_is_reported_and_the_page_goes_on() {
     assert_eq!(wait_loaded(&s), "ready", "{}", s.text("#error"));
     let (page, _, _, _) = classify_in_page(&s, &photos[1]);
     assert!(max_abs_diff(&page, &native_logits(&model, &photos[1])) <= 1e-4);
+}
+
+/// The page's memory now: JS heap after a collection, the page's and the worker's wasm memory.
+fn memory(s: &Session) -> Value {
+    let page = s.script(
+        "if (window.gc) { window.gc(); } \
+         return { js_heap_bytes: performance.memory.usedJSHeapSize, \
+                  page_wasm_bytes: window.fairscreenPageMemory() };",
+    );
+    let worker: f64 = s
+        .attr("#timing", "data-worker-memory")
+        .and_then(|m| m.parse().ok())
+        .unwrap_or(f64::NAN);
+    json!({
+        "js_heap_bytes": page["js_heap_bytes"],
+        "page_wasm_bytes": page["page_wasm_bytes"],
+        "worker_wasm_bytes": worker,
+    })
+}
+
+/// Screens `photo` (after `other`, so the file input sees a change) and returns the page's time
+/// from choosing it to its result, and the worker's decode-and-prepare and model times (ms).
+fn timed_screen(s: &Session, other: &Path, photo: &Path) -> (f64, f64, f64) {
+    classify_in_page(s, other);
+    classify_in_page(s, photo);
+    let t = s.script(
+        "const last = n => { const e = performance.getEntriesByName(n); return e[e.length - 1].startTime; }; \
+         return last('fairscreen-result') - last('fairscreen-photo-chosen');",
+    );
+    let attr = |a: &str| -> f64 { s.attr("#timing", a).unwrap().parse().unwrap() };
+    (
+        t.as_f64().unwrap(),
+        attr("data-prepare-ms"),
+        attr("data-model-ms"),
+    )
+}
+
+/// Heavy input in the page (a measurement, minutes; run by hand): a 4000 × 3000 JPEG screened on
+/// the CPU backend and on WebGPU (SwiftShader here), median of 3; then 200 photos uploaded one
+/// after another, with the JS heap (after a collection) and the page's and worker's wasm memory
+/// after 10 and after 200. Writes `docs/results/heavy-input.{json,md}`:
+/// `cargo test --release --workspace --test e2e -- --ignored heavy_input --nocapture`.
+#[test]
+#[ignore]
+fn heavy_input() {
+    let _guard = BROWSER.lock().unwrap_or_else(|e| e.into_inner());
+    let dir = repo().join("target/e2e");
+    std::fs::create_dir_all(&dir).unwrap();
+    let big = dir.join("photo-4000x3000.jpg");
+    let img = image::RgbImage::from_fn(4000, 3000, |x, y| {
+        let n = (x.wrapping_mul(2_654_435_761) ^ y.wrapping_mul(40_503)) % 23;
+        image::Rgb([
+            (x / 16 % 256) as u8,
+            (y / 12 % 256) as u8,
+            (120 + n * 3) as u8,
+        ])
+    });
+    let mut jpeg = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut jpeg, 90)
+        .encode_image(&img)
+        .unwrap();
+    std::fs::write(&big, &jpeg).unwrap();
+    let photos = fixtures();
+    let mut big_photo = Vec::new();
+    for webgpu in [false, true] {
+        let (s, _server) = open_app(webgpu);
+        let backend = s.attr("#backend", "data-backend").unwrap_or_default();
+        let mut runs: Vec<(f64, f64, f64)> = (0..4)
+            .map(|i| timed_screen(&s, &photos[i % photos.len()], &big))
+            .skip(1)
+            .collect();
+        runs.sort_by(|a, b| a.0.total_cmp(&b.0));
+        let (total, prepare, model) = runs[1];
+        println!(
+            "4000 × 3000 JPEG on {backend}: {total:.0} ms (prepare {prepare:.0}, model {model:.1})"
+        );
+        big_photo.push(json!({
+            "backend": backend,
+            "chosen_to_result_ms": total,
+            "decode_and_prepare_ms": prepare,
+            "model_ms": model,
+            "runs": 3,
+        }));
+    }
+    let (s, _server) = open_app(false);
+    let mut after = Vec::new();
+    for i in 1..=200 {
+        classify_in_page(&s, &photos[i % photos.len()]);
+        if i == 10 || i == 200 {
+            let m = memory(&s);
+            println!("after {i} photos: {m}");
+            after.push(json!({ "photos": i, "memory": m }));
+        }
+    }
+    let browser = s.script("return navigator.userAgent;");
+    let cpu = std::process::Command::new("sh")
+        .arg("-c")
+        .arg("grep -m1 'model name' /proc/cpuinfo | cut -d: -f2")
+        .output()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .unwrap_or_default();
+    let result = json!({
+        "what": "a 4000 × 3000 JPEG (synthetic pattern, quality 90) screened in the page, median of 3 after one warm-up; then 200 photos (the 6 fixtures in turn) screened one after another on the CPU backend",
+        "photo_bytes": jpeg.len(),
+        "big_photo": big_photo,
+        "memory_after": after,
+        "browser": browser,
+        "cpu": cpu,
+        "command": "cargo test --release --workspace --test e2e -- --ignored heavy_input --nocapture",
+    });
+    let out = repo().join("docs/results");
+    std::fs::write(
+        out.join("heavy-input.json"),
+        serde_json::to_string_pretty(&result).unwrap() + "\n",
+    )
+    .unwrap();
+    let mb = |v: &Value| v.as_f64().unwrap_or(f64::NAN) / 1e6;
+    let mut md = String::from("# Heavy input in the page\n\n");
+    md += &format!(
+        "Measured by `{}` on {} ({}). Written by the test; do not edit.\n\n",
+        result["command"].as_str().unwrap(),
+        cpu,
+        browser.as_str().unwrap_or("")
+    );
+    md += &format!(
+        "## A 4000 × 3000 photo ({:.2} MB JPEG)\n\n| backend | photo chosen → result | decode and prepare (worker) | model |\n|---|---:|---:|---:|\n",
+        jpeg.len() as f64 / 1e6
+    );
+    for b in &big_photo {
+        md += &format!(
+            "| {} | {:.0} ms | {:.0} ms | {:.1} ms |\n",
+            b["backend"].as_str().unwrap_or(""),
+            b["chosen_to_result_ms"].as_f64().unwrap(),
+            b["decode_and_prepare_ms"].as_f64().unwrap(),
+            b["model_ms"].as_f64().unwrap()
+        );
+    }
+    md += "\n(`webgpu` is SwiftShader here: a software adapter, not a GPU.)\n\n## Memory across 200 photos (CPU backend)\n\n| after | JS heap (after gc) | page wasm memory | worker wasm memory |\n|---:|---:|---:|---:|\n";
+    for a in &after {
+        let m = &a["memory"];
+        md += &format!(
+            "| {} photos | {:.1} MB | {:.1} MB | {:.1} MB |\n",
+            a["photos"],
+            mb(&m["js_heap_bytes"]),
+            mb(&m["page_wasm_bytes"]),
+            mb(&m["worker_wasm_bytes"])
+        );
+    }
+    std::fs::write(out.join("heavy-input.md"), md).unwrap();
 }

@@ -255,6 +255,9 @@ impl Session {
             "--no-first-run".into(),
             "--disable-sync".into(),
             "--window-size=1280,1800".into(),
+            // The heavy-input measurement reads the JS heap after a collection.
+            "--js-flags=--expose-gc".into(),
+            "--enable-precise-memory-info".into(),
             format!("--user-data-dir={}", profile.display()),
         ];
         if webgpu {
