@@ -81,6 +81,8 @@ pub enum Request {
         /// File name, for messages.
         file: String,
     },
+    /// Stop the predictions audit in progress (at its next step; the last result stays).
+    CancelPredictionsAudit,
     /// The peer benchmark (`tests/bench/peer.html` only): time a model on prepared inputs
     /// (their f32 bytes travel with this message).
     Bench(BenchRequest),
@@ -159,6 +161,21 @@ pub struct PredictionsAudit {
     pub summary: String,
     /// One report per attribute (and the first two intersected).
     pub reports: Vec<FairnessReport>,
+}
+
+/// How far a predictions audit's bootstrap is.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct AuditProgress {
+    /// The attribute (grouping) being resampled.
+    pub attribute: String,
+    /// Its place among the groupings, from 1.
+    pub grouping: usize,
+    /// Groupings in all.
+    pub groupings: usize,
+    /// Resamples done for this grouping.
+    pub done: usize,
+    /// Resamples per grouping.
+    pub total: usize,
 }
 
 /// Which backend runs the model, and on what.
@@ -431,6 +448,8 @@ pub enum Event {
     FolderRead(Result<Box<FolderData>, String>),
     /// A predictions CSV audited, or why it could not be.
     PredictionsAudited(Result<PredictionsAudit, String>),
+    /// The predictions audit's bootstrap progressed.
+    PredictionsProgress(AuditProgress),
     /// The peer benchmark's measurements, or why it could not run.
     Benched(Result<BenchResult, String>),
     /// The worker's wasm panicked: it no longer answers.
@@ -460,6 +479,7 @@ impl Event {
             Event::FolderProgress { .. } => "FolderProgress",
             Event::FolderRead(_) => "FolderRead",
             Event::PredictionsAudited(_) => "PredictionsAudited",
+            Event::PredictionsProgress(_) => "PredictionsProgress",
             Event::Benched(_) => "Benched",
             Event::Panic(_) => "Panic",
         }

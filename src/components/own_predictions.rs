@@ -35,7 +35,14 @@ pub fn OwnPredictions(state: AppState) -> impl IntoView {
     };
     let status = move || {
         if let Some(file) = own.busy.get() {
-            return Some(format!("Auditing {file}…"));
+            return Some(match own.progress.get() {
+                Some(p) => format!(
+                    "Auditing {file}: bootstrap intervals for {} (grouping {} of {}): {} of {} \
+                     resamples…",
+                    p.attribute, p.grouping, p.groupings, p.done, p.total
+                ),
+                None => format!("Auditing {file}…"),
+            });
         }
         own.predictions.get().map(|a| a.summary.clone())
     };
@@ -65,6 +72,25 @@ pub fn OwnPredictions(state: AppState) -> impl IntoView {
             </label>
             <p class="error" id="predictions-error" role="alert">{move || own.error.get()}</p>
             <p class="hint" id="predictions-summary">{status}</p>
+            <Show when=move || own.busy.get().is_some()>
+                <progress
+                    id="predictions-progress"
+                    max=move || own.progress.get().map_or(1, |p| p.total * p.groupings)
+                    value=move || {
+                        own.progress
+                            .get()
+                            .map_or(0, |p| (p.grouping - 1) * p.total + p.done)
+                    }
+                    aria-label="Bootstrap resamples done"
+                ></progress>
+                <button
+                    id="predictions-cancel"
+                    type="button"
+                    on:click=move |_| state.cancel_predictions_audit()
+                >
+                    "Cancel"
+                </button>
+            </Show>
             {reports}
             <ExportButtons
                 id="predictions-export"

@@ -113,6 +113,7 @@ impl AppState {
             Event::FolderProgress { done, total } => self.folder_progress(done, total),
             Event::FolderRead(outcome) => self.folder_read(outcome),
             Event::PredictionsAudited(outcome) => self.predictions_audited(outcome),
+            Event::PredictionsProgress(progress) => self.predictions_progress(progress),
             // Only the peer benchmark's page asks for a benchmark.
             Event::Benched(_) => {}
             Event::Panic(message) => self.worker_panicked(message),

@@ -8,7 +8,7 @@ use leptos::task::spawn_local;
 
 use super::eval::{DataChoice, FolderStatus, BUNDLED_NOT_LOADED};
 use super::{AppState, AuditStatus};
-use crate::protocol::{FolderData, PredictionsAudit, Request};
+use crate::protocol::{AuditProgress, FolderData, PredictionsAudit, Request};
 
 /// The predictions audit: the last result, a file being read, the last fault.
 #[derive(Clone, Copy)]
@@ -21,6 +21,8 @@ pub struct OwnDataState {
     pub error: RwSignal<Option<String>>,
     /// The report tab shown (index into the reports).
     pub grouping: RwSignal<usize>,
+    /// How far the audit in progress has resampled.
+    pub progress: RwSignal<Option<AuditProgress>>,
 }
 
 impl OwnDataState {
@@ -31,6 +33,7 @@ impl OwnDataState {
             busy: RwSignal::new(None),
             error: RwSignal::new(None),
             grouping: RwSignal::new(0),
+            progress: RwSignal::new(None),
         }
     }
 
@@ -68,10 +71,25 @@ impl AppState {
         });
     }
 
+    /// Stops the predictions audit in progress (the last result stays).
+    pub fn cancel_predictions_audit(self) {
+        if self.own.busy.get_untracked().is_some() {
+            super::worker_link::send(Request::CancelPredictionsAudit, None);
+        }
+    }
+
+    /// The predictions audit's bootstrap progressed.
+    pub(super) fn predictions_progress(self, progress: AuditProgress) {
+        if self.own.busy.get_untracked().is_some() {
+            self.own.progress.set(Some(progress));
+        }
+    }
+
     /// The worker's answer for a predictions CSV.
     pub(super) fn predictions_audited(self, outcome: Result<PredictionsAudit, String>) {
         let own = self.own;
         own.busy.set(None);
+        own.progress.set(None);
         match outcome {
             Ok(audit) => {
                 own.grouping.set(0);

@@ -111,8 +111,9 @@ async fn handle(request: Request, bytes: Option<Vec<u8>>, files: Vec<web_sys::Fi
         Request::ReadFolder { folder, paths } => read_folder(folder, paths, files).await,
         Request::SelectData { name } => select_data(&name),
         Request::AuditPredictions { file } => send(&Event::PredictionsAudited(
-            own_data::audit_predictions(file, &bytes.unwrap_or_default()),
+            own_data::audit_predictions(file, &bytes.unwrap_or_default()).await,
         )),
+        Request::CancelPredictionsAudit => own_data::cancel_predictions_audit(),
         Request::Bench(request) => send(&Event::Benched(
             bench::run(request, &bytes.unwrap_or_default()).await,
         )),

@@ -1,6 +1,7 @@
 //! The user's own data, in the worker: a labelled folder read into evaluation data, and any
 //! model's predictions as a CSV audited.
 
+use std::cell::Cell;
 use std::collections::HashMap;
 
 use fairscreen_core::folder_bundle::{FolderBundle, SkippedItem, NO_SUCH_FILE};
@@ -8,19 +9,73 @@ use fairscreen_core::labels::read_labels_csv;
 use fairscreen_core::metrics::{read_predictions_csv, ReportOptions};
 use fairscreen_core::{EvalBundle, ModelConfig};
 
+use wasm_bindgen::JsCast;
+
+use super::screen::now_ms;
 use super::send;
-use crate::protocol::{Event, PredictionsAudit};
+use crate::protocol::{AuditProgress, Event, PredictionsAudit};
+
+thread_local! {
+    /// The page asked the predictions audit in progress to stop.
+    static CANCELLED: Cell<bool> = const { Cell::new(false) };
+}
+
+/// How long the bootstrap computes before it reports progress and lets messages (a cancel) in.
+const STEP_MS: f64 = 100.0;
+
+/// Asks the predictions audit in progress to stop at its next step.
+pub fn cancel_predictions_audit() {
+    CANCELLED.with(|c| c.set(true));
+}
 
 /// Reads a predictions CSV with core's reader (the CLI's `audit --predictions`) and reports every
 /// attribute with the CLI's default options (200 bootstrap resamples, seed 121, groups under 30
-/// flagged); a fault names the file and line.
-pub fn audit_predictions(file: String, bytes: &[u8]) -> Result<PredictionsAudit, String> {
+/// flagged); a fault names the file and line. The bootstrap reports its progress about every
+/// [`STEP_MS`] and stops when the page cancels it.
+pub async fn audit_predictions(file: String, bytes: &[u8]) -> Result<PredictionsAudit, String> {
+    CANCELLED.with(|c| c.set(false));
     let table = read_predictions_csv(bytes).map_err(|e| e.located(&file))?;
+    let opts = ReportOptions::default();
+    let runs = table.bootstrap_runs(&opts);
+    let groupings = runs.len();
+    let mut reports = Vec::with_capacity(groupings);
+    for (g, mut run) in runs.into_iter().enumerate() {
+        let mut last = now_ms();
+        while run.done() < run.total() {
+            run.step(1);
+            if now_ms() - last >= STEP_MS || run.done() == run.total() {
+                send(&Event::PredictionsProgress(AuditProgress {
+                    attribute: table.groupings[g].attribute.clone(),
+                    grouping: g + 1,
+                    groupings,
+                    done: run.done(),
+                    total: run.total(),
+                }));
+                next_task().await;
+                if CANCELLED.with(|c| c.get()) {
+                    return Err(format!(
+                        "{file}: the audit was cancelled (the last audit's results stay)"
+                    ));
+                }
+                last = now_ms();
+            }
+        }
+        reports.push(run.finish());
+    }
     Ok(PredictionsAudit {
         summary: format!("{} from {file}", table.describe()),
-        reports: table.reports(&ReportOptions::default()),
+        reports,
         file,
     })
+}
+
+/// Resolves in a later task of the worker's event loop (messages that arrived meanwhile run first).
+async fn next_task() {
+    let promise = js_sys::Promise::new(&mut |resolve, _| {
+        let scope: web_sys::WorkerGlobalScope = js_sys::global().unchecked_into();
+        let _ = scope.set_timeout_with_callback_and_timeout_and_arguments_0(&resolve, 0);
+    });
+    let _ = wasm_bindgen_futures::JsFuture::from(promise).await;
 }
 
 /// Reads a labelled folder's files (`paths[i]` is `files[i]`'s path in the folder) into

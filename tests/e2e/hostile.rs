@@ -260,3 +260,58 @@ fn heavy_input() {
     }
     std::fs::write(out.join("heavy-input.md"), md).unwrap();
 }
+
+/// A large predictions CSV's audit shows its bootstrap's progress and stops on Cancel, saying
+/// so; the page then audits a small CSV as usual.
+#[test]
+fn a_predictions_audit_shows_its_progress_and_can_be_cancelled() {
+    let _guard = BROWSER.lock().unwrap_or_else(|e| e.into_inner());
+    let dir = repo().join("target/e2e");
+    std::fs::create_dir_all(&dir).unwrap();
+    let big = dir.join("predictions-200000.csv");
+    let mut text = String::from("label,prediction,skin_type,sex\n");
+    for i in 0..200_000u32 {
+        let label = i % 3;
+        let pred = if i % 7 == 0 { (label + 1) % 3 } else { label };
+        text += &format!(
+            "{label},{pred},{},{}\n",
+            1 + i % 6,
+            ["female", "male"][(i % 2) as usize]
+        );
+    }
+    std::fs::write(&big, text).unwrap();
+    let (s, _server) = open_app(false);
+    s.send_keys("#predictions-file", &big.to_string_lossy());
+    let summary = s.wait_for("the bootstrap's progress", Duration::from_secs(120), |s| {
+        let value: usize = s.attr("#predictions-progress", "value")?.parse().ok()?;
+        (value > 0).then(|| s.text("#predictions-summary"))
+    });
+    assert!(
+        summary.contains("bootstrap intervals for skin_type")
+            && summary.contains("of 200 resamples"),
+        "{summary}"
+    );
+    s.script("document.getElementById('predictions-cancel').click();");
+    s.wait_for("the cancelled audit", Duration::from_secs(60), |s| {
+        (s.attr("#own-predictions", "data-state")? == "failed").then_some(())
+    });
+    let err = s.text("#predictions-error");
+    assert!(
+        err.contains("predictions-200000.csv: the audit was cancelled"),
+        "{err}"
+    );
+    s.send_keys(
+        "#predictions-file",
+        &repo()
+            .join("tests/corpus/predictions/ok.csv")
+            .canonicalize()
+            .unwrap()
+            .to_string_lossy(),
+    );
+    s.wait_for("the small audit", Duration::from_secs(60), |s| {
+        (s.attr("#own-predictions", "data-state")? == "ready").then_some(())
+    });
+    assert!(s
+        .text("#predictions-summary")
+        .contains("4 predictions (3 classes"));
+}

@@ -253,3 +253,47 @@ fn a_single_group_is_nothing_to_compare() {
         r.warnings
     );
 }
+
+/// Stepping the bootstrap a few resamples at a time (as the page does, to show progress and
+/// cancel) gives exactly the one-go reports.
+#[test]
+fn a_stepped_bootstrap_equals_the_one_go_reports() {
+    let mut text = String::from("label,prediction,prob_0,prob_1,prob_2,skin,sex\n");
+    for i in 0..240u32 {
+        let label = i % 3;
+        let pred = (i * 7 + i / 5) % 3;
+        let (a, b) = (0.3, 0.2);
+        let probs = match pred {
+            0 => [0.5, a, b],
+            1 => [a, 0.5, b],
+            _ => [a, b, 0.5],
+        };
+        text += &format!(
+            "{label},{pred},{},{},{},{},{}\n",
+            probs[0],
+            probs[1],
+            probs[2],
+            1 + i % 6,
+            ["f", "m"][(i / 3 % 2) as usize]
+        );
+    }
+    let t = read_predictions_csv(text.as_bytes()).unwrap();
+    let opts = ReportOptions {
+        bootstrap: 50,
+        ..ReportOptions::default()
+    };
+    let one_go = t.reports(&opts);
+    let stepped: Vec<_> = t
+        .bootstrap_runs(&opts)
+        .into_iter()
+        .map(|mut run| {
+            assert_eq!(run.total(), 50);
+            while run.done() < run.total() {
+                run.step(7);
+            }
+            run.finish()
+        })
+        .collect();
+    assert_eq!(stepped, one_go);
+    assert!(!one_go[0].intervals.is_empty());
+}

@@ -78,61 +78,132 @@ pub fn fairness_report(
     group_names: &[String],
     opts: &ReportOptions,
 ) -> FairnessReport {
-    let prepared = Prepared::new(p, groups, group_names);
-    let mut report = weighted_report(attribute, class_names, &prepared, &|_| 1, opts);
-    if opts.bootstrap == 0 || p.labels.is_empty() {
-        return report;
-    }
-    let mut by_group: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
-    for (i, g) in groups.iter().enumerate() {
-        by_group.entry(*g).or_default().push(i);
-    }
-    // Each resample draws one index per sample, so resample r starts r·n draws into the stream:
-    // SplitMix's state after m draws is seed + m·γ, and the resamples can run on several threads
-    // with exactly the draws (and results) of one thread.
-    let n = groups.len() as u64;
-    let resample = |r: usize, drawn: &mut Vec<u32>| {
-        let mut rng = SplitMix(
-            opts.seed
-                .wrapping_add((r as u64).wrapping_mul(n).wrapping_mul(SPLITMIX_GAMMA)),
-        );
-        // A resample as the number of times it drew each sample: the same draws, in the same
-        // order, as re-materialising the drawn samples, and the same metrics (see `weighted`).
-        drawn.fill(0);
-        for members in by_group.values() {
-            for _ in 0..members.len() {
-                drawn[members[rng.below(members.len())]] += 1;
-            }
+    let mut run = BootstrapRun::new(attribute, class_names, p, groups, group_names, opts);
+    run.step(run.total());
+    run.finish()
+}
+
+/// One grouping's report computed a few resamples at a time, so that a caller can show progress
+/// and stop (the page's worker): the point estimates at once, then [`BootstrapRun::step`] until
+/// [`BootstrapRun::done`] reaches [`BootstrapRun::total`], then [`BootstrapRun::finish`]. The
+/// intervals equal [`fairness_report`]'s however the resamples are split into steps.
+pub struct BootstrapRun<'a> {
+    attribute: &'a str,
+    class_names: &'a [String],
+    opts: &'a ReportOptions,
+    prepared: Prepared<'a>,
+    /// Sample indices per group, in sample order.
+    by_group: BTreeMap<usize, Vec<usize>>,
+    /// Number of samples.
+    n: usize,
+    report: FairnessReport,
+    samples: BTreeMap<String, Vec<f64>>,
+    done: usize,
+}
+
+impl<'a> BootstrapRun<'a> {
+    /// Prepares the groups and computes the point estimates (no resample yet).
+    pub fn new(
+        attribute: &'a str,
+        class_names: &'a [String],
+        p: &'a Predictions,
+        groups: &[usize],
+        group_names: &[String],
+        opts: &'a ReportOptions,
+    ) -> Self {
+        let prepared = Prepared::new(p, groups, group_names);
+        let report = weighted_report(attribute, class_names, &prepared, &|_| 1, opts);
+        let mut by_group: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+        for (i, g) in groups.iter().enumerate() {
+            by_group.entry(*g).or_default().push(i);
         }
-        weighted_report(
+        Self {
             attribute,
             class_names,
-            &prepared,
-            &|i| u64::from(drawn[i]),
             opts,
-        )
-        .scalars
-    };
-    let run = |range: std::ops::Range<usize>| {
-        let mut drawn = vec![0u32; p.labels.len()];
-        range.map(|r| resample(r, &mut drawn)).collect::<Vec<_>>()
-    };
-    let mut samples: BTreeMap<String, Vec<f64>> = BTreeMap::new();
-    for scalars in in_parallel(opts.bootstrap, run) {
-        for (k, v) in scalars {
-            samples.entry(k).or_default().push(v);
+            prepared,
+            by_group,
+            n: groups.len(),
+            report,
+            samples: BTreeMap::new(),
+            done: 0,
         }
     }
-    for (k, v) in samples {
-        // A metric undefined in some resamples (e.g. AUC) gets an interval from the rest.
-        let point = report.scalars.get(&k).copied();
-        if let Some(point) = point {
-            report
-                .intervals
-                .insert(k, percentile_interval(v, point, opts.level));
+
+    /// Resamples in all (none without samples).
+    pub fn total(&self) -> usize {
+        if self.n == 0 {
+            0
+        } else {
+            self.opts.bootstrap
         }
     }
-    report
+
+    /// Resamples computed so far.
+    pub fn done(&self) -> usize {
+        self.done
+    }
+
+    /// Computes the next `count` resamples (fewer at the end), natively on every core.
+    pub fn step(&mut self, count: usize) {
+        let range = self.done..(self.done + count).min(self.total());
+        // Each resample draws one index per sample, so resample r starts r·n draws into the
+        // stream: SplitMix's state after m draws is seed + m·γ, and the resamples can run on
+        // several threads (and in any steps) with exactly the draws of one thread in one go.
+        let n = self.n as u64;
+        let resample = |r: usize, drawn: &mut Vec<u32>| {
+            let mut rng = SplitMix(
+                self.opts
+                    .seed
+                    .wrapping_add((r as u64).wrapping_mul(n).wrapping_mul(SPLITMIX_GAMMA)),
+            );
+            // A resample as the number of times it drew each sample: the same draws, in the
+            // same order, as re-materialising the drawn samples, and the same metrics (see
+            // `weighted`).
+            drawn.fill(0);
+            for members in self.by_group.values() {
+                for _ in 0..members.len() {
+                    drawn[members[rng.below(members.len())]] += 1;
+                }
+            }
+            weighted_report(
+                self.attribute,
+                self.class_names,
+                &self.prepared,
+                &|i| u64::from(drawn[i]),
+                self.opts,
+            )
+            .scalars
+        };
+        let start = range.start;
+        let run = |part: std::ops::Range<usize>| {
+            let mut drawn = vec![0u32; self.n];
+            part.map(|r| resample(start + r, &mut drawn))
+                .collect::<Vec<_>>()
+        };
+        let results = in_parallel(range.len(), run);
+        self.done = range.end;
+        for scalars in results {
+            for (k, v) in scalars {
+                self.samples.entry(k).or_default().push(v);
+            }
+        }
+    }
+
+    /// The report, with intervals from the resamples computed (none when no step ran).
+    pub fn finish(self) -> FairnessReport {
+        let mut report = self.report;
+        for (k, v) in self.samples {
+            // A metric undefined in some resamples (e.g. AUC) gets an interval from the rest.
+            let point = report.scalars.get(&k).copied();
+            if let Some(point) = point {
+                report
+                    .intervals
+                    .insert(k, percentile_interval(v, point, self.opts.level));
+            }
+        }
+        report
+    }
 }
 
 /// Percentile bootstrap interval, widened to reach the estimate when it falls outside. Gap

@@ -26,7 +26,7 @@ mod weighted;
 
 pub use auc::{auc, binary_auc};
 pub use audit::{bundle_reports, policy_predictions};
-pub use bootstrap::fairness_report;
+pub use bootstrap::{fairness_report, BootstrapRun};
 pub use confusion::Confusion;
 pub use fairlearn::{fairlearn_metrics, FairlearnMetrics};
 pub use fate::{fate, FateBaseline};

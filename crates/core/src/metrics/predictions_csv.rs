@@ -5,7 +5,7 @@
 use std::collections::BTreeSet;
 use std::fmt;
 
-use super::bootstrap::fairness_report;
+use super::bootstrap::{fairness_report, BootstrapRun};
 use super::grouping::Grouping;
 use super::report::{FairnessReport, Predictions, ReportOptions};
 
@@ -331,6 +331,24 @@ pub fn read_predictions_csv(bytes: &[u8]) -> Result<PredictionsTable, Prediction
 }
 
 impl PredictionsTable {
+    /// One bootstrap run per grouping, for a caller that steps them (progress, cancel); each
+    /// finishes into the report [`PredictionsTable::reports`] gives.
+    pub fn bootstrap_runs<'a>(&'a self, opts: &'a ReportOptions) -> Vec<BootstrapRun<'a>> {
+        self.groupings
+            .iter()
+            .map(|g| {
+                BootstrapRun::new(
+                    &g.attribute,
+                    &self.class_names,
+                    &self.predictions,
+                    &g.ids,
+                    &g.names,
+                    opts,
+                )
+            })
+            .collect()
+    }
+
     /// One fairness report per grouping.
     pub fn reports(&self, opts: &ReportOptions) -> Vec<FairnessReport> {
         self.groupings

@@ -177,13 +177,29 @@ fn folder_for_audit(dir: &Path, class_names: &[String], side: u32) -> Result<Eva
     Ok(bundle)
 }
 
-/// Reads any model's predictions CSV with core's reader (the page's) and reports every grouping.
+/// Reads any model's predictions CSV with core's reader (the page's) and reports every grouping,
+/// the bootstrap's progress on a bar per grouping (on stderr).
 fn audit_predictions(path: &Path, opts: &ReportOptions) -> Result<Vec<FairnessReport>> {
     let bytes = std::fs::read(path).with_context(|| format!("reading {}", path.display()))?;
     let table = read_predictions_csv(&bytes)
         .map_err(|e| anyhow!(e.located(&path.display().to_string())))?;
     println!("{} from {}", table.describe(), path.display());
-    Ok(table.reports(opts))
+    // A few resamples per core per step: the cores stay busy between the bar's updates.
+    let per_step = 4 * std::thread::available_parallelism().map_or(1, |t| t.get());
+    Ok(table
+        .bootstrap_runs(opts)
+        .into_iter()
+        .zip(&table.groupings)
+        .map(|(mut run, grouping)| {
+            let bar = progress(run.total() as u64, &grouping.attribute);
+            while run.done() < run.total() {
+                run.step(per_step);
+                bar.set_position(run.done() as u64);
+            }
+            bar.finish_and_clear();
+            run.finish()
+        })
+        .collect())
 }
 
 fn with_ci(r: &FairnessReport, key: &str, v: f64) -> String {
