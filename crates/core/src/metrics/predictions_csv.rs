@@ -5,7 +5,7 @@
 use std::collections::BTreeSet;
 use std::fmt;
 
-use super::bootstrap::{fairness_report, BootstrapRun};
+use super::bootstrap::BootstrapRun;
 use super::grouping::Grouping;
 use super::report::{FairnessReport, Predictions, ReportOptions};
 
@@ -351,17 +351,11 @@ impl PredictionsTable {
 
     /// One fairness report per grouping.
     pub fn reports(&self, opts: &ReportOptions) -> Vec<FairnessReport> {
-        self.groupings
-            .iter()
-            .map(|g| {
-                fairness_report(
-                    &g.attribute,
-                    &self.class_names,
-                    &self.predictions,
-                    &g.ids,
-                    &g.names,
-                    opts,
-                )
+        self.bootstrap_runs(opts)
+            .into_iter()
+            .map(|mut run| {
+                run.step(run.total());
+                run.finish()
             })
             .collect()
     }
