@@ -37,8 +37,11 @@ fi
 # locked dependencies is missing from the registry.
 WBG_VERSION=$(awk '/^name = "wasm-bindgen"$/ {getline; gsub(/[^0-9.]/, ""); print; exit}' Cargo.lock)
 if [ "$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')" != "$WBG_VERSION" ]; then
-  say "installing wasm-bindgen-cli $WBG_VERSION (about 6 minutes, once)"
-  fast_install wasm-bindgen-cli --version "$WBG_VERSION" --force
+  say "installing wasm-bindgen-cli $WBG_VERSION (a few minutes, once)"
+  # Without its default TLS stack (rustls and ring): only its test runner's downloads use it.
+  # (With it, should a release ever need it.)
+  fast_install wasm-bindgen-cli --version "$WBG_VERSION" --force --no-default-features ||
+    fast_install wasm-bindgen-cli --version "$WBG_VERSION" --force
 fi
 grep -q "wasm_bindgen = \"$WBG_VERSION\"" Trunk.toml || {
   echo "Trunk.toml [tools] wasm_bindgen differs from Cargo.lock's $WBG_VERSION" >&2; exit 1; }
@@ -50,7 +53,9 @@ if [ "$want_test" = 1 ]; then
   # The native tests run under cargo-nextest (every test binary at once, one process per test).
   if ! command -v cargo-nextest >/dev/null; then
     say "installing cargo-nextest (a few minutes, once)"
-    fast_install --locked cargo-nextest
+    # Without self-update (its HTTP and TLS stack): nextest's recommended build for CI.
+    fast_install --locked --no-default-features --features default-no-update cargo-nextest ||
+      fast_install --locked cargo-nextest
   fi
   missing=()
   command -v npm >/dev/null || missing+=(npm)

@@ -28,6 +28,7 @@ export CLIPPY_ARGS="-D__CLIPPY_HACKERY__warnings__CLIPPY_HACKERY__"
 step "build and lint every native target (lib, bins, tests, benches, examples)"
 cargo test --release --locked --workspace --all-targets --no-run
 
+# (including the bounded fuzz run of the outside-bytes parsers: 60 s, FAIRSCREEN_FUZZ_SECONDS)
 step "native tests (core, synth, datasets, trainer)"
 cargo nextest run --release --locked --workspace --no-fail-fast -E 'not binary(e2e)'
 

@@ -55,6 +55,14 @@ impl AppState {
     /// Audits a predictions CSV in the worker (no model needed).
     pub fn audit_predictions_file(self, file: web_sys::File) {
         let own = self.own;
+        // One audit at a time: its progress and its Cancel button are about one file.
+        if let Some(busy) = own.busy.get_untracked() {
+            own.error.set(Some(format!(
+                "{}: not audited — {busy} is still being audited (wait for it, or cancel it)",
+                file.name()
+            )));
+            return;
+        }
         own.busy.set(Some(file.name()));
         own.error.set(None);
         spawn_local(async move {
@@ -92,6 +100,7 @@ impl AppState {
         own.progress.set(None);
         match outcome {
             Ok(audit) => {
+                own.error.set(None);
                 own.grouping.set(0);
                 own.predictions.set(Some(Arc::new(audit)));
             }

@@ -291,6 +291,24 @@ fn a_predictions_audit_shows_its_progress_and_can_be_cancelled() {
             && summary.contains("of 200 resamples"),
         "{summary}"
     );
+    // One audit at a time: another file meanwhile is refused with a message.
+    let small = repo()
+        .join("tests/corpus/predictions/ok.csv")
+        .canonicalize()
+        .unwrap();
+    s.send_keys("#predictions-file", &small.to_string_lossy());
+    let refused = s.wait_for(
+        "the refusal of a second file",
+        Duration::from_secs(30),
+        |s| {
+            let e = s.text("#predictions-error");
+            e.contains("still being audited").then_some(e)
+        },
+    );
+    assert!(
+        refused.contains("ok.csv: not audited — predictions-200000.csv is still being audited"),
+        "{refused}"
+    );
     s.script("document.getElementById('predictions-cancel').click();");
     s.wait_for("the cancelled audit", Duration::from_secs(60), |s| {
         (s.attr("#own-predictions", "data-state")? == "failed").then_some(())
@@ -300,14 +318,7 @@ fn a_predictions_audit_shows_its_progress_and_can_be_cancelled() {
         err.contains("predictions-200000.csv: the audit was cancelled"),
         "{err}"
     );
-    s.send_keys(
-        "#predictions-file",
-        &repo()
-            .join("tests/corpus/predictions/ok.csv")
-            .canonicalize()
-            .unwrap()
-            .to_string_lossy(),
-    );
+    s.send_keys("#predictions-file", &small.to_string_lossy());
     s.wait_for("the small audit", Duration::from_secs(60), |s| {
         (s.attr("#own-predictions", "data-state")? == "ready").then_some(())
     });
