@@ -52,6 +52,17 @@ fn model_index() -> AssetIndex {
 }
 
 /// One model of the index on the native CPU backend.
+/// The first model of the index that is not its default (tests that switch models need one).
+fn second_model() -> AssetEntry {
+    let index = model_index();
+    index
+        .assets
+        .iter()
+        .find(|e| e.name != index.default)
+        .expect("www/models/index.json needs a second model for this test")
+        .clone()
+}
+
 fn load_model(entry: &AssetEntry) -> LoadedModel {
     let bytes = std::fs::read(repo().join("www/models").join(&entry.file)).unwrap();
     LoadedModel::from_bytes(&bytes, &Device::flex()).unwrap()
@@ -1351,11 +1362,7 @@ fn the_model_picker_switches_models_and_reclassifies_the_last_photo() {
 fn a_damaged_model_in_the_picker_is_refused_and_the_previous_one_stays() {
     let _guard = BROWSER.lock().unwrap_or_else(|e| e.into_inner());
     let index = model_index();
-    let other = index
-        .assets
-        .iter()
-        .find(|e| e.name != index.default)
-        .expect("www/models/index.json needs a second model for this test");
+    let other = &second_model();
     let site = copy_dist("damaged-second");
     let path = site.join("models").join(&other.file);
     let mut bytes = std::fs::read(&path).unwrap();

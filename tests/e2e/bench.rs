@@ -347,7 +347,8 @@ fn ort_summary(v: &Value, native: &[Vec<Vec<f32>>]) -> Value {
     row
 }
 
-fn command_line(cmd: &str) -> String {
+/// The trimmed standard output of a shell command (empty when it fails).
+pub(crate) fn command_line(cmd: &str) -> String {
     std::process::Command::new("sh")
         .arg("-c")
         .arg(cmd)

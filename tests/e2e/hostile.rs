@@ -5,6 +5,13 @@ use serde_json::{json, Value};
 
 use super::*;
 
+/// `target/e2e`, where these tests write the files they generate.
+fn scratch_dir() -> PathBuf {
+    let dir = repo().join("target/e2e");
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
 /// The corpus images with their expected outcome (`read` or `refused`) and text.
 fn corpus_images() -> Vec<(PathBuf, String, String)> {
     let corpus = repo().join("tests/corpus");
@@ -62,12 +69,7 @@ fn every_corpus_image_is_screened_or_refused_in_the_page() {
 fn a_model_download_cut_halfway_is_reported_and_retried_on_request() {
     let _guard = BROWSER.lock().unwrap_or_else(|e| e.into_inner());
     let index = model_index();
-    let other = index
-        .assets
-        .iter()
-        .find(|e| e.name != index.default)
-        .expect("www/models/index.json needs a second model for this test")
-        .clone();
+    let other = second_model();
     let (s, server) = open_app(false);
     server.cut_downloads(Some(&format!("/models/{}", other.file)));
     choose_model(&s, &other.name);
@@ -156,8 +158,7 @@ fn timed_screen(s: &Session, other: &Path, photo: &Path) -> (f64, f64, f64) {
 #[ignore]
 fn heavy_input() {
     let _guard = BROWSER.lock().unwrap_or_else(|e| e.into_inner());
-    let dir = repo().join("target/e2e");
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = scratch_dir();
     let big = dir.join("photo-4000x3000.jpg");
     let img = image::RgbImage::from_fn(4000, 3000, |x, y| {
         let n = (x.wrapping_mul(2_654_435_761) ^ y.wrapping_mul(40_503)) % 23;
@@ -205,12 +206,7 @@ fn heavy_input() {
         }
     }
     let browser = s.script("return navigator.userAgent;");
-    let cpu = std::process::Command::new("sh")
-        .arg("-c")
-        .arg("grep -m1 'model name' /proc/cpuinfo | cut -d: -f2")
-        .output()
-        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
-        .unwrap_or_default();
+    let cpu = bench::command_line("grep -m1 'model name' /proc/cpuinfo | cut -d: -f2");
     let result = json!({
         "what": "a 4000 × 3000 JPEG (synthetic pattern, quality 90) screened in the page, median of 3 after one warm-up; then 200 photos (the 6 fixtures in turn) screened one after another on the CPU backend",
         "photo_bytes": jpeg.len(),
@@ -266,8 +262,7 @@ fn heavy_input() {
 #[test]
 fn a_predictions_audit_shows_its_progress_and_can_be_cancelled() {
     let _guard = BROWSER.lock().unwrap_or_else(|e| e.into_inner());
-    let dir = repo().join("target/e2e");
-    std::fs::create_dir_all(&dir).unwrap();
+    let dir = scratch_dir();
     let big = dir.join("predictions-200000.csv");
     let mut text = String::from("label,prediction,skin_type,sex\n");
     for i in 0..200_000u32 {

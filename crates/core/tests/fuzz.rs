@@ -21,6 +21,7 @@ use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
 use common::intake::{parse, KINDS};
+use common::SplitMix as Rng;
 use fairscreen_core::bundle::{read_eval_bundle, write_eval_bundle, EvalBundle};
 
 /// The system allocator, counting the bytes live and the most live at once.
@@ -68,23 +69,6 @@ const HANG_LIMIT: Duration = Duration::from_secs(10);
 /// The most memory one input may hold at once beyond what was live before it (the decoders'
 /// own limit is 512 MiB; a 50-megapixel photo needs 150 MB of RGB).
 const MEMORY_LIMIT: usize = 600 << 20;
-
-/// SplitMix64: one 64-bit draw per call.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-}
 
 /// Values that sit on parsers' boundaries.
 const INTERESTING: [u64; 12] = [

@@ -1,5 +1,8 @@
 //! Fairness metrics: the reference code's test vector, hand-worked cases and properties.
 
+mod common;
+
+use common::SplitMix;
 use fairscreen_core::metrics::{
     auc, binary_auc, fairlearn_metrics, fairness_report, fme_metrics, standard_groupings,
     FairnessReport, Predictions, ReportOptions,
@@ -405,24 +408,6 @@ fn intervals_of_near_zero_gaps_contain_the_estimates() {
         gap.hi > r.accuracy_gap,
         "the interval is not degenerate: {gap:?}"
     );
-}
-
-/// SplitMix64 as the bootstrap draws with it (a copy: the reference below must draw the same
-/// samples).
-struct SplitMix(u64);
-
-impl SplitMix {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
-        z ^ (z >> 31)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        ((self.next() >> 11) as f64 / (1u64 << 53) as f64 * n as f64) as usize
-    }
 }
 
 /// The bootstrap as it was before it weighted the samples: every resample's predictions

@@ -94,3 +94,23 @@ pub fn join(header: &serde_json::Map<String, serde_json::Value>, data: &[u8]) ->
     out.extend_from_slice(data);
     out
 }
+
+/// SplitMix64 as the bootstrap draws with it (a copy: the old bootstrap's reference must draw the
+/// same samples; the fuzz harness draws its mutations with it).
+pub struct SplitMix(pub u64);
+
+impl SplitMix {
+    /// The next 64-bit draw.
+    pub fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// A draw in `0..n`.
+    pub fn below(&mut self, n: usize) -> usize {
+        ((self.next() >> 11) as f64 / (1u64 << 53) as f64 * n as f64) as usize
+    }
+}
