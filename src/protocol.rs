@@ -17,8 +17,9 @@ pub enum Request {
     /// Choose a backend, read the model index, load the default model (the evaluation subset
     /// waits for [`Request::LoadEval`]).
     Start {
-        /// The page URL asks for the CPU backend (`?backend=cpu`).
-        cpu_requested: bool,
+        /// Why the CPU backend must be used, if it must: the page URL asks for it
+        /// (`?backend=cpu`), or an earlier worker lost its WebGPU device.
+        cpu: Option<String>,
     },
     /// Fetch, verify and decode the bundled evaluation subset (once; again after a failure).
     LoadEval,
@@ -89,6 +90,9 @@ pub enum Request {
     /// Panic inside the worker (a debug hook: the page's recovery from a worker panic is
     /// tested with it; `window.fairscreenPanicWorker()`).
     DebugPanic,
+    /// Destroy the worker's WebGPU device as a lost one would be (a debug hook: the page's
+    /// switch to the CPU is tested with it; `window.fairscreenLoseGpu()`).
+    DebugLoseGpu,
 }
 
 /// What the peer benchmark asks the worker to time.
@@ -454,6 +458,14 @@ pub enum Event {
     Benched(Result<BenchResult, String>),
     /// The worker's wasm panicked: it no longer answers.
     Panic(String),
+    /// The WebGPU device was lost: the worker now runs on the CPU and loads `model` there again
+    /// (a [`Event::ModelLoaded`] follows, or a fatal [`Event::ModelFailed`]).
+    GpuLost {
+        /// What happened, for the page.
+        reason: String,
+        /// The model that was loaded, being loaded again on the CPU.
+        model: Option<String>,
+    },
 }
 
 impl Event {
@@ -482,6 +494,7 @@ impl Event {
             Event::PredictionsProgress(_) => "PredictionsProgress",
             Event::Benched(_) => "Benched",
             Event::Panic(_) => "Panic",
+            Event::GpuLost { .. } => "GpuLost",
         }
     }
 }

@@ -107,6 +107,16 @@ fn open_app(webgpu: bool) -> (Session, StaticServer) {
     (s, server)
 }
 
+/// The page runs the model on the backend `kind` (`webgpu` or `cpu`).
+fn assert_backend(s: &Session, kind: &str) {
+    assert_eq!(
+        s.attr("#backend", "data-backend").as_deref(),
+        Some(kind),
+        "{}",
+        s.text("#backend")
+    );
+}
+
 /// Waits until the page has loaded its model (`ready`) or failed (`error`); the state.
 fn wait_loaded(s: &Session) -> String {
     s.wait_for(
@@ -330,12 +340,7 @@ fn webgpu_upload_matches_native_cpu() {
     let _guard = BROWSER.lock().unwrap_or_else(|e| e.into_inner());
     let model = shipped_model();
     let (s, _server) = open_app(true);
-    assert_eq!(
-        s.attr("#backend", "data-backend").as_deref(),
-        Some("webgpu"),
-        "{}",
-        s.text("#backend")
-    );
+    assert_backend(&s, "webgpu");
     assert!(s.text("#backend").contains("WebGPU"));
     assert_eq!(s.attr("#backend", "data-thread").as_deref(), Some("worker"));
     // SwiftShader is a software adapter and the page must say so.
@@ -392,12 +397,7 @@ fn cpu_fallback_matches_native_cpu() {
     let _guard = BROWSER.lock().unwrap_or_else(|e| e.into_inner());
     let model = shipped_model();
     let (s, _server) = open_app(false);
-    assert_eq!(
-        s.attr("#backend", "data-backend").as_deref(),
-        Some("cpu"),
-        "{}",
-        s.text("#backend")
-    );
+    assert_backend(&s, "cpu");
     assert!(
         s.text("#backend").contains("no WebGPU adapter"),
         "{}",

@@ -69,7 +69,7 @@ impl AppState {
         match started {
             Ok(()) => worker_link::send(
                 Request::Start {
-                    cpu_requested: page::cpu_requested(),
+                    cpu: self.page.cpu_reason(),
                 },
                 None,
             ),
@@ -117,6 +117,7 @@ impl AppState {
             // Only the peer benchmark's page asks for a benchmark.
             Event::Benched(_) => {}
             Event::Panic(message) => self.worker_panicked(message),
+            Event::GpuLost { reason, model } => self.gpu_lost(reason, model),
         }
     }
 }
@@ -142,6 +143,25 @@ impl AppState {
             .set(Status::Loading("restarting the inference worker".into()));
         worker_link::stop();
         self.start_worker();
+    }
+}
+
+impl AppState {
+    /// The worker lost its WebGPU device and moved to the CPU: the banner says so, and the page
+    /// waits for the model being loaded again there (a worker started later uses the CPU too).
+    fn gpu_lost(self, reason: String, model: Option<String>) {
+        self.page.gpu_lost.set(Some(reason.clone()));
+        let Some(model) = model else {
+            return self.page.error.set(Some(format!("{reason}.")));
+        };
+        self.page.error.set(Some(format!(
+            "{reason}: {model} is being loaded again there; its answers are the same, only slower"
+        )));
+        self.photo.rescreening.set(false);
+        self.models.switching.set(Some(model.clone()));
+        self.page.status.set(Status::Loading(format!(
+            "loading {model} again on the CPU (the GPU was lost)"
+        )));
     }
 }
 

@@ -64,6 +64,8 @@ pub struct PageState {
     pub backend: RwSignal<Option<BackendInfo>>,
     /// Whether the site is stored for offline use.
     pub offline: RwSignal<OfflineStatus>,
+    /// Why a worker started from now on must use the CPU (its WebGPU device was lost), if so.
+    pub gpu_lost: RwSignal<Option<String>>,
 }
 
 impl PageState {
@@ -74,7 +76,18 @@ impl PageState {
             error: RwSignal::new(None),
             backend: RwSignal::new(None),
             offline: RwSignal::new(OfflineStatus::Pending),
+            gpu_lost: RwSignal::new(None),
         }
+    }
+}
+
+impl PageState {
+    /// Why the inference worker must use the CPU backend, if it must: the WebGPU device was lost
+    /// before, or the page URL asks for it.
+    pub fn cpu_reason(&self) -> Option<String> {
+        self.gpu_lost.get_untracked().or_else(|| {
+            cpu_requested().then(|| "CPU requested in the page URL (?backend=cpu)".to_string())
+        })
     }
 }
 
@@ -89,7 +102,7 @@ pub async fn next_task() {
 }
 
 /// True when the page URL asks for the CPU backend (`?backend=cpu`).
-pub fn cpu_requested() -> bool {
+fn cpu_requested() -> bool {
     web_sys::window()
         .and_then(|w| w.location().search().ok())
         .and_then(|s| web_sys::UrlSearchParams::new_with_str(&s).ok())

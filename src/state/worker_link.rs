@@ -95,18 +95,21 @@ pub fn stop() {
 }
 
 /// Debug hooks on `window` for the end-to-end tests: `fairscreenPanicWorker()` makes the worker
-/// panic (the page must recover); `fairscreenPageMemory()` is the page's wasm memory in bytes.
+/// panic (the page must recover); `fairscreenLoseGpu()` destroys the worker's WebGPU device (the
+/// page must go on on the CPU); `fairscreenPageMemory()` is the page's wasm memory in bytes.
 pub fn expose_debug_hooks() {
     let Some(window) = web_sys::window() else {
         return;
     };
+    let expose = |name: &str, hook: &JsValue| {
+        let _ = Reflect::set(&window, &name.into(), hook);
+    };
     let panic_worker = Closure::<dyn Fn()>::new(|| send(Request::DebugPanic, None));
-    let _ = Reflect::set(
-        &window,
-        &"fairscreenPanicWorker".into(),
-        panic_worker.as_ref().unchecked_ref(),
-    );
+    expose("fairscreenPanicWorker", panic_worker.as_ref());
     panic_worker.forget();
+    let lose_gpu = Closure::<dyn Fn()>::new(|| send(Request::DebugLoseGpu, None));
+    expose("fairscreenLoseGpu", lose_gpu.as_ref());
+    lose_gpu.forget();
     let page_memory = Closure::<dyn Fn() -> f64>::new(|| {
         wasm_bindgen::memory()
             .unchecked_into::<js_sys::WebAssembly::Memory>()
@@ -114,11 +117,7 @@ pub fn expose_debug_hooks() {
             .unchecked_into::<js_sys::ArrayBuffer>()
             .byte_length() as f64
     });
-    let _ = Reflect::set(
-        &window,
-        &"fairscreenPageMemory".into(),
-        page_memory.as_ref().unchecked_ref(),
-    );
+    expose("fairscreenPageMemory", page_memory.as_ref());
     page_memory.forget();
 }
 

@@ -1,7 +1,11 @@
 //! The worker's backend: WebGPU (burn-wgpu) when the browser gives this worker an adapter, else
-//! burn's CPU backend, with the reason.
+//! burn's CPU backend, with the reason; and the watch on the WebGPU device (the browser can take it
+//! away: a driver reset, a GPU process crash).
+
+use std::cell::RefCell;
 
 use burn::prelude::*;
+use burn::tensor::wgpu::wgpu;
 use burn::tensor::FloatDType;
 use js_sys::Reflect;
 use wasm_bindgen::{JsCast, JsValue};
@@ -11,6 +15,33 @@ use crate::protocol::BackendInfo;
 
 /// Where the model runs, as [`BackendInfo::thread`] says it.
 const THREAD: &str = "worker";
+
+thread_local! {
+    /// The WebGPU device burn runs on, once there is one (for the debug hook that loses it).
+    static GPU: RefCell<Option<wgpu::Device>> = const { RefCell::new(None) };
+}
+
+/// Destroys the WebGPU device, as the browser does when it loses one (the debug hook
+/// `window.fairscreenLoseGpu()`); false when this worker has none.
+pub fn destroy_gpu() -> bool {
+    GPU.with(|g| g.borrow().as_ref().map(|d| d.destroy()).is_some())
+}
+
+/// Calls `on_lost` with a description once the browser loses `device` (its `lost` promise
+/// settles: destroyed, or lost for a reason the browser names).
+fn watch_loss(device: &wgpu::Device, on_lost: fn(String)) {
+    device.set_device_lost_callback(move |reason, message| {
+        let reason = match reason {
+            wgpu::DeviceLostReason::Destroyed => "destroyed",
+            wgpu::DeviceLostReason::Unknown => "lost",
+        };
+        on_lost(if message.is_empty() {
+            reason.to_string()
+        } else {
+            format!("{reason}: {message}")
+        })
+    });
+}
 
 fn get_str(obj: &JsValue, key: &str) -> String {
     Reflect::get(obj, &JsValue::from_str(key))
@@ -84,19 +115,21 @@ pub fn cpu_fallback(note: Option<String>) -> (Device, BackendInfo) {
     )
 }
 
-/// WebGPU when this worker has an adapter (and the page did not ask for the CPU), otherwise the
-/// CPU backend.
-pub async fn pick_backend(cpu_requested: bool) -> (Device, BackendInfo) {
-    if cpu_requested {
-        return cpu_fallback(Some("CPU requested in the page URL (?backend=cpu)".into()));
+/// WebGPU when this worker has an adapter (and the page gave no reason to use the CPU: `cpu`),
+/// otherwise the CPU backend. `on_lost` is called if the WebGPU device is lost later.
+pub async fn pick_backend(cpu: Option<String>, on_lost: fn(String)) -> (Device, BackendInfo) {
+    if cpu.is_some() {
+        return cpu_fallback(cpu);
     }
     let Some((adapter, software)) = adapter_description().await else {
         return cpu_fallback(Some(
             "this browser offers no WebGPU adapter to the inference worker".into(),
         ));
     };
-    match Device::wgpu_options().init_async().await {
-        Ok(device) => {
+    match Device::wgpu_options().init_with_setup_async().await {
+        Ok((device, setup)) => {
+            watch_loss(&setup.device, on_lost);
+            GPU.with(|g| *g.borrow_mut() = Some(setup.device));
             let shader_f16 = device.supports_dtype(FloatDType::F16);
             let info = BackendInfo {
                 kind: "webgpu".into(),

@@ -45,7 +45,13 @@ async fn all_logits(model: &LoadedModel, input: &[f32]) -> Result<Vec<Vec<f32>>,
 
 /// Runs the benchmark of `request` over `inputs` (f32, little-endian, `[N, 3, S, S]`).
 pub async fn run(request: BenchRequest, inputs: &[u8]) -> Result<BenchResult, String> {
-    let (device, info) = backend::pick_backend(request.cpu).await;
+    let cpu = request
+        .cpu
+        .then(|| "the benchmark asked for the CPU backend".to_string());
+    let (device, info) = backend::pick_backend(cpu, |what| {
+        log::error!("the benchmark's WebGPU device was {what}")
+    })
+    .await;
     if request.cpu != (info.kind == "cpu") {
         return Err(format!(
             "asked for {} but got {}",

@@ -100,7 +100,7 @@ pub fn start() {
 
 async fn handle(request: Request, bytes: Option<Vec<u8>>, files: Vec<web_sys::File>) {
     match request {
-        Request::Start { cpu_requested } => start_session(cpu_requested).await,
+        Request::Start { cpu } => start_session(cpu).await,
         Request::LoadEval => load_eval().await,
         Request::LoadModel { name } => switch_model(name).await,
         Request::Classify { file, theta } => classify(file, bytes.unwrap_or_default(), theta).await,
@@ -118,14 +118,19 @@ async fn handle(request: Request, bytes: Option<Vec<u8>>, files: Vec<web_sys::Fi
             bench::run(request, &bytes.unwrap_or_default()).await,
         )),
         Request::DebugPanic => panic!("the page asked the worker to panic (debug hook)"),
+        Request::DebugLoseGpu => {
+            if !backend::destroy_gpu() {
+                log::warn!("the page asked to lose the GPU, but this worker runs on the CPU");
+            }
+        }
     }
 }
 
-/// Backend, model index, default model (falling back to the CPU if WebGPU fails), then the
+/// Backend (the CPU when the page gives a reason: `cpu`), model index, default model (falling back to the CPU if WebGPU fails), then the
 /// cards of the other models and the evaluation subset.
-async fn start_session(cpu_requested: bool) {
+async fn start_session(cpu: Option<String>) {
     send(&Event::Step("choosing a backend".into()));
-    let (mut device, mut info) = backend::pick_backend(cpu_requested).await;
+    let (mut device, mut info) = backend::pick_backend(cpu, gpu_lost).await;
     send(&Event::Backend(info.clone()));
     send(&Event::Step("loading the model".into()));
     let fail = |error: String| Event::ModelFailed {
@@ -167,7 +172,8 @@ async fn start_session(cpu_requested: bool) {
     }
 }
 
-/// Makes `model` the loaded one and tells the page.
+/// Makes `model` the loaded one and tells the page (with the last photo screened again by it, if
+/// it was; a photo it could not screen is forgotten).
 fn commit_model(
     entry: AssetEntry,
     model: LoadedModel,
@@ -181,6 +187,10 @@ fn commit_model(
     with(|s| {
         s.model = Some((entry.name.clone(), Rc::new(model)));
         s.full_network_ms = None;
+        if let Some(Err(_)) = &reclassified {
+            // Never show one model's answer under another model's card.
+            s.photo = None;
+        }
     });
     let reclassified = reclassified.map(|r| r.map(with_full_network_time));
     send(&Event::ModelLoaded {
@@ -229,40 +239,80 @@ async fn peek_cards(index: AssetIndex) {
     }
 }
 
+/// The browser lost the WebGPU device (a driver reset, a GPU process crash, the debug hook): the
+/// CPU backend takes over in a task of this worker.
+fn gpu_lost(what: String) {
+    spawn_local(continue_on_cpu(what));
+}
+
+/// Moves the worker to the CPU backend after a WebGPU device loss and loads the model that was
+/// loaded again there, re-screening the last photo (the same answers, slower). Audits keep their
+/// logits; one running when the device went fails with a message and can be run again.
+async fn continue_on_cpu(what: String) {
+    let on_gpu = with(|s| s.backend.as_ref().is_some_and(|(_, i)| i.kind == "webgpu"));
+    if !on_gpu {
+        return;
+    }
+    let reason = format!("the WebGPU device was {what}; the model now runs on the CPU");
+    let (device, info) = backend::cpu_fallback(Some(reason.clone()));
+    let model = with(|s| {
+        s.backend = Some((device, info.clone()));
+        s.full_network_ms = None;
+        s.model.take().map(|(name, _)| name)
+    });
+    send(&Event::Backend(info));
+    send(&Event::GpuLost {
+        reason,
+        model: model.clone(),
+    });
+    let Some(name) = model else {
+        return;
+    };
+    match load_named(&name).await {
+        Ok((entry, model, reclassified)) => commit_model(entry, model, reclassified),
+        Err(e) => send(&Event::ModelFailed {
+            name: name.clone(),
+            error: format!(
+                "{name} could not be loaded again on the CPU after the GPU was lost: {e}"
+            ),
+            fatal: true,
+        }),
+    }
+}
+
+/// Loads the named model (the index's or a file of the user's) on the current backend and screens
+/// the last photo with it (every exit), if there is one.
+async fn load_named(
+    name: &str,
+) -> Result<(AssetEntry, LoadedModel, Option<Result<PhotoResult, String>>), String> {
+    let (device, f16) = with(|s| s.backend.as_ref().map(|(d, i)| (d.clone(), i.shader_f16)))
+        .ok_or("no backend is ready")?;
+    let (entry, model) = match with(|s| s.own_models.get(name).cloned()) {
+        Some((entry, bytes)) => {
+            let model = assets::model_from_bytes(&device, f16, &bytes, &entry.file).await?;
+            (entry, model)
+        }
+        None => {
+            let entry = with(|s| s.index.assets.iter().find(|e| e.name == name).cloned())
+                .ok_or("it is not in models/index.json")?;
+            let model = assets::load_model(&device, f16, &entry).await?;
+            (entry, model)
+        }
+    };
+    let reclassified = match with(|s| s.photo.clone()) {
+        // Every exit: the page picks the new model's θ once it has its card.
+        Some((file, bytes)) => Some(screen::screen(&model, &file, &bytes, None).await),
+        None => None,
+    };
+    Ok((entry, model, reclassified))
+}
+
 /// Loads another model of the index on the same backend and re-screens the last photo; on any
 /// failure the previous model stays loaded.
 async fn switch_model(name: String) {
-    let outcome = async {
-        let (device, f16) = with(|s| s.backend.as_ref().map(|(d, i)| (d.clone(), i.shader_f16)))
-            .ok_or("no backend is ready")?;
-        let (entry, model) = match with(|s| s.own_models.get(&name).cloned()) {
-            Some((entry, bytes)) => {
-                let model = assets::model_from_bytes(&device, f16, &bytes, &entry.file).await?;
-                (entry, model)
-            }
-            None => {
-                let entry = with(|s| s.index.assets.iter().find(|e| e.name == name).cloned())
-                    .ok_or("it is not in models/index.json")?;
-                let model = assets::load_model(&device, f16, &entry).await?;
-                (entry, model)
-            }
-        };
-        let reclassified = match with(|s| s.photo.clone()) {
-            // Every exit: the page picks the new model's θ once it has its card.
-            Some((file, bytes)) => Some(screen::screen(&model, &file, &bytes, None).await),
-            None => None,
-        };
-        Ok::<_, String>((entry, model, reclassified))
-    }
-    .await;
+    let outcome = load_named(&name).await;
     match outcome {
-        Ok((entry, model, reclassified)) => {
-            if let Some(Err(_)) = &reclassified {
-                // Never show one model's answer under another model's card.
-                with(|s| s.photo = None);
-            }
-            commit_model(entry, model, reclassified)
-        }
+        Ok((entry, model, reclassified)) => commit_model(entry, model, reclassified),
         Err(error) => send(&Event::ModelFailed {
             name,
             error,

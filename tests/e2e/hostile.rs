@@ -114,6 +114,58 @@ fn a_worker_panic_is_reported_and_the_page_goes_on() {
     assert!(max_abs_diff(&page, &native_logits(&model, &photos[1])) <= 1e-4);
 }
 
+/// WebGPU device loss (the debug hook destroys the worker's device, as a driver reset or a GPU
+/// process crash loses it): the page says so, the worker moves to the CPU backend, loads the model
+/// again there and screens the last photo again with the same answer (the native logits); the
+/// next photo screens too, and a worker restarted later stays on the CPU.
+#[test]
+fn losing_the_webgpu_device_moves_the_page_to_the_cpu_with_the_same_results() {
+    let _guard = BROWSER.lock().unwrap_or_else(|e| e.into_inner());
+    let model = shipped_model();
+    let photos = fixtures();
+    let (s, _server) = open_app(true);
+    assert_backend(&s, "webgpu");
+    let (page, exit, prediction, _) = classify_in_page(&s, &photos[0]);
+    let native = native_logits(&model, &photos[0]);
+    assert!(max_abs_diff(&page, &native) <= 1e-4);
+    let before = runs(&s);
+    s.script("window.fairscreenLoseGpu();");
+    let badge = s.wait_for("the move to the CPU", Duration::from_secs(60), |s| {
+        (s.attr("#backend", "data-backend").as_deref() == Some("cpu")).then(|| s.text("#backend"))
+    });
+    println!("after the device loss: {badge}");
+    assert!(
+        badge.contains("the WebGPU device was destroyed") && badge.contains("now runs on the CPU"),
+        "{badge}"
+    );
+    // The photo on screen is screened again on the CPU: the same exit, class and logits.
+    wait_run(&s, before + 1);
+    assert_eq!(
+        s.attr("#result", "data-file").as_deref(),
+        photos[0].file_name().and_then(|f| f.to_str())
+    );
+    let again: Vec<Vec<f32>> =
+        serde_json::from_str(&s.attr("#result", "data-logits").unwrap()).unwrap();
+    assert!(max_abs_diff(&again, &native) <= 1e-4);
+    assert_eq!(s.attr("#result", "data-exit-fired"), Some(exit.to_string()));
+    assert_eq!(s.attr("#result", "data-prediction"), Some(prediction));
+    let (page, _, _, _) = classify_in_page(&s, &photos[1]);
+    assert!(max_abs_diff(&page, &native_logits(&model, &photos[1])) <= 1e-4);
+    // A worker started after this one (here after a panic) does not try the lost GPU again.
+    s.script("window.fairscreenPanicWorker();");
+    s.wait_for("the panic report", Duration::from_secs(60), |s| {
+        s.attr("#error", "data-error")
+            .filter(|e| e.contains("internal error"))
+    });
+    assert_eq!(wait_loaded(&s), "ready", "{}", s.text("#error"));
+    assert_backend(&s, "cpu");
+    assert!(
+        s.text("#backend").contains("destroyed"),
+        "{}",
+        s.text("#backend")
+    );
+}
+
 /// The page's memory now: JS heap after a collection, the page's and the worker's wasm memory.
 fn memory(s: &Session) -> Value {
     let page = s.script(
