@@ -53,19 +53,33 @@ fn csv(n: usize, with_sex: bool) -> String {
 fn main() {
     let mut md = String::from(
         "# Bootstrap intervals at scale\n\nWritten by `cargo bench --workspace --bench bootstrap` \
-         (crates/core/benches/bootstrap.rs) on this project's 2-core machine: a generated \
-         predictions CSV (three classes with probabilities; skin alone — one grouping — or skin and \
-         sex — three groupings with the intersection) read by core's reader and reported with bootstrap intervals, as \
-         `fairscreen-train audit --predictions` and the page do. Each resample weights the \
-         samples by how often it drew them; the groups and their AUC orders are prepared once \
-         (`metrics/weighted.rs`); the resamples run on both cores.\n\n| rows | groupings | resamples | read | reports |\n|---|---|---|---|---|\n",
+         (crates/core/benches/bootstrap.rs) on this project's 2-core machine, one run per row: a \
+         generated predictions CSV (three classes with probabilities rounded to 4 decimals; skin \
+         alone — one grouping — or skin and sex — three groupings with the intersection) read by \
+         core's reader and reported with bootstrap intervals, as `fairscreen-train audit \
+         --predictions` and the page do. Each resample counts how often it drew each sample (one \
+         byte per sample); the samples are renumbered once so that each group is one contiguous \
+         range, and each AUC order is sorted once and packed into one `u32` per sample \
+         (`metrics/weighted.rs`); the resamples run on both cores. The intervals equal those of \
+         re-materialising every resample (`weighted_bootstrap_intervals_equal_rematerialised_resamples`). \
+         This machine's speed varies by up to 2× between hours: compare rows of one run.\n\n\
+         | rows | groupings | resamples | read | reports |\n|---|---|---|---|---|\n",
     );
-    for (rows, with_sex, resamples) in [
-        (200_000, true, 200),
-        (1_000_000, true, 0),
-        (1_000_000, false, 200),
-        (1_000_000, true, 200),
-    ] {
+    // `BOOTSTRAP_CASE=rows,groupings,resamples` runs that one case and writes nothing (profiling).
+    let one: Option<(usize, bool, usize)> = std::env::var("BOOTSTRAP_CASE").ok().map(|c| {
+        let v: Vec<usize> = c.split(',').map(|x| x.parse().expect("a number")).collect();
+        (v[0], v[1] == 3, v[2])
+    });
+    let cases = match one {
+        Some(case) => vec![case],
+        None => vec![
+            (200_000, true, 200),
+            (1_000_000, true, 0),
+            (1_000_000, false, 200),
+            (1_000_000, true, 200),
+        ],
+    };
+    for (rows, with_sex, resamples) in cases {
         let text = csv(rows, with_sex);
         let start = Instant::now();
         let table = read_predictions_csv(text.as_bytes()).expect("the generated CSV reads");
@@ -85,6 +99,9 @@ fn main() {
             md,
             "| {rows} | {groupings} | {resamples} | {read:.2} s | {report:.2} s |"
         );
+    }
+    if one.is_some() {
+        return;
     }
     let out = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../docs/results");
     std::fs::create_dir_all(&out).expect("docs/results");

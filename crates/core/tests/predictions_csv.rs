@@ -297,3 +297,29 @@ fn a_stepped_bootstrap_equals_the_one_go_reports() {
     assert_eq!(stepped, one_go);
     assert!(!one_go[0].intervals.is_empty());
 }
+
+/// Two attributes of many distinct values (identifier-like columns) intersect into one group per
+/// pair that occurs, named by both values, not into the product of their counts (40,000² here).
+#[test]
+fn many_valued_attributes_intersect_into_the_pairs_that_occur() {
+    let mut text = String::from("label,prediction,id,site\n");
+    for i in 0..40_000 {
+        text.push_str(&format!(
+            "{},{},id{i},site{}\n",
+            i % 2,
+            (i / 2) % 2,
+            39_999 - i
+        ));
+    }
+    let t = read_predictions_csv(text.as_bytes()).unwrap();
+    assert_eq!(t.groupings.len(), 3);
+    let both = &t.groupings[2];
+    assert_eq!(both.attribute, "id × site");
+    assert_eq!(both.names.len(), 40_000);
+    // Groups in the order of the pairs of (id, site) ids: names sort as strings.
+    let row = 7; // id7 · site39992
+    let g = both.ids[row];
+    assert_eq!(both.names[g], "id7 · site39992");
+    let ids: std::collections::BTreeSet<usize> = both.ids.iter().copied().collect();
+    assert_eq!(ids.len(), 40_000, "one group per row here");
+}

@@ -92,8 +92,6 @@ pub struct BootstrapRun<'a> {
     class_names: &'a [String],
     opts: &'a ReportOptions,
     prepared: Prepared<'a>,
-    /// Sample indices per group, in sample order.
-    by_group: BTreeMap<usize, Vec<usize>>,
     /// Number of samples.
     n: usize,
     report: FairnessReport,
@@ -113,17 +111,12 @@ impl<'a> BootstrapRun<'a> {
     ) -> Self {
         let prepared = Prepared::new(p, groups, group_names);
         let report = weighted_report(attribute, class_names, &prepared, &|_| 1, opts);
-        let mut by_group: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
-        for (i, g) in groups.iter().enumerate() {
-            by_group.entry(*g).or_default().push(i);
-        }
         Self {
             attribute,
             class_names,
             opts,
+            n: prepared.len(),
             prepared,
-            by_group,
-            n: groups.len(),
             report,
             samples: BTreeMap::new(),
             done: 0,
@@ -151,33 +144,44 @@ impl<'a> BootstrapRun<'a> {
         // stream: SplitMix's state after m draws is seed + m·γ, and the resamples can run on
         // several threads (and in any steps) with exactly the draws of one thread in one go.
         let n = self.n as u64;
-        let resample = |r: usize, drawn: &mut Vec<u32>| {
-            let mut rng = SplitMix(
+        let rng_of = |r: usize| {
+            SplitMix(
                 self.opts
                     .seed
                     .wrapping_add((r as u64).wrapping_mul(n).wrapping_mul(SPLITMIX_GAMMA)),
-            );
-            // A resample as the number of times it drew each sample: the same draws, in the
-            // same order, as re-materialising the drawn samples, and the same metrics (see
-            // `weighted`).
+            )
+        };
+        // A resample as the number of times it drew each sample: the same draws, in the same
+        // order, as re-materialising the drawn samples (group by group, ascending id, the r-th
+        // member of a group being the r-th position of its stratum), and the same metrics (see
+        // `weighted`). The counts are bytes (a quarter of the memory traffic); a count past 255
+        // — a sample drawn that often, vanishingly rare — redoes the resample with wider counts.
+        let resample = |r: usize, drawn: &mut Vec<u8>| {
+            let mut rng = rng_of(r);
             drawn.fill(0);
-            for members in self.by_group.values() {
-                for _ in 0..members.len() {
-                    drawn[members[rng.below(members.len())]] += 1;
+            let mut overflow = false;
+            for stratum in self.prepared.strata() {
+                for _ in 0..stratum.len() {
+                    let count = &mut drawn[stratum.start + rng.below(stratum.len())];
+                    *count = count.wrapping_add(1);
+                    overflow |= *count == 0;
                 }
             }
-            weighted_report(
-                self.attribute,
-                self.class_names,
-                &self.prepared,
-                &|i| u64::from(drawn[i]),
-                self.opts,
-            )
-            .scalars
+            if !overflow {
+                return weighted_scalars(self, &|pos| u64::from(drawn[pos]));
+            }
+            let mut rng = rng_of(r);
+            let mut wide = vec![0u32; self.n];
+            for stratum in self.prepared.strata() {
+                for _ in 0..stratum.len() {
+                    wide[stratum.start + rng.below(stratum.len())] += 1;
+                }
+            }
+            weighted_scalars(self, &|pos| u64::from(wide[pos]))
         };
         let start = range.start;
         let run = |part: std::ops::Range<usize>| {
-            let mut drawn = vec![0u32; self.n];
+            let mut drawn = vec![0u8; self.n];
             part.map(|r| resample(start + r, &mut drawn))
                 .collect::<Vec<_>>()
         };
@@ -204,6 +208,19 @@ impl<'a> BootstrapRun<'a> {
         }
         report
     }
+}
+
+/// The scalars of `run`'s grouping in which the sample at position `pos` counts `weight(pos)`
+/// times.
+fn weighted_scalars(run: &BootstrapRun, weight: &impl Fn(usize) -> u64) -> BTreeMap<String, f64> {
+    weighted_report(
+        run.attribute,
+        run.class_names,
+        &run.prepared,
+        weight,
+        run.opts,
+    )
+    .scalars
 }
 
 /// Percentile bootstrap interval, widened to reach the estimate when it falls outside. Gap

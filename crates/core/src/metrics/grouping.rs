@@ -13,24 +13,28 @@ pub struct Grouping {
 }
 
 impl Grouping {
-    /// The intersection of two groupings (e.g. skin × sex): one group per pair of ids.
+    /// The intersection of two groupings (e.g. skin × sex): one group per pair of ids that some
+    /// sample has, in the order of the pairs (so two attributes of many values each make as many
+    /// groups as there are samples at most, not the product of their counts).
     pub fn intersect(&self, other: &Grouping) -> Grouping {
-        let names = self
-            .names
+        let pairs: std::collections::BTreeSet<(usize, usize)> = self
+            .ids
             .iter()
-            .flat_map(|a| other.names.iter().map(move |b| format!("{a} · {b}")))
+            .zip(&other.ids)
+            .filter(|(a, b)| **a < self.names.len() && **b < other.names.len())
+            .map(|(a, b)| (*a, *b))
+            .collect();
+        let id: std::collections::HashMap<(usize, usize), usize> =
+            pairs.iter().enumerate().map(|(k, p)| (*p, k)).collect();
+        let names = pairs
+            .iter()
+            .map(|(a, b)| format!("{} · {}", self.names[*a], other.names[*b]))
             .collect();
         let ids = self
             .ids
             .iter()
             .zip(&other.ids)
-            .map(|(a, b)| {
-                if *a == usize::MAX || *b == usize::MAX {
-                    usize::MAX
-                } else {
-                    a * other.names.len() + b
-                }
-            })
+            .map(|(a, b)| id.get(&(*a, *b)).copied().unwrap_or(usize::MAX))
             .collect();
         Grouping {
             attribute: format!("{} × {}", self.attribute, other.attribute),

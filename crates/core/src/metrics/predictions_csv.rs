@@ -29,6 +29,10 @@ pub const PROBABILITY_SUM_TOLERANCE: f64 = 0.02;
 /// The most classes a predictions CSV may have (numbered classes count up to the largest).
 pub const MAX_CLASSES: usize = 1000;
 
+/// The most rows a predictions CSV may have (the bootstrap packs a row index into 30 bits; a
+/// billion rows is far more than fits in a browser tab's memory anyway).
+pub const MAX_ROWS: usize = super::weighted::MAX_SAMPLES;
+
 /// `s` as a class number when it is written canonically (`0`, `7`, `12`; not `07`, `+7`, ` 7`).
 fn canonical_index(s: &str) -> Option<usize> {
     s.parse::<usize>().ok().filter(|n| n.to_string() == s)
@@ -85,6 +89,8 @@ pub enum PredictionsCsvError {
     },
     /// Two columns of the same name.
     DuplicateColumn(String),
+    /// More rows than [`MAX_ROWS`].
+    TooManyRows,
 }
 
 impl PredictionsCsvError {
@@ -109,6 +115,7 @@ impl fmt::Display for PredictionsCsvError {
             Self::MissingColumn(c) => write!(f, "the header has no '{c}' column"),
             Self::DuplicateColumn(c) => write!(f, "the header has two '{c}' columns"),
             Self::NoRows => write!(f, "no rows"),
+            Self::TooManyRows => write!(f, "more than {MAX_ROWS} rows"),
             Self::PartialProbabilities {
                 missing,
                 line,
@@ -167,6 +174,11 @@ fn csv_error(e: csv::Error) -> PredictionsCsvError {
     }
 }
 
+/// Cell `c` of a row, trimmed (empty when the row is short).
+fn cell(r: &csv::StringRecord, c: usize) -> &str {
+    r.get(c).unwrap_or("").trim()
+}
+
 /// Reads a predictions CSV from its bytes.
 pub fn read_predictions_csv(bytes: &[u8]) -> Result<PredictionsTable, PredictionsCsvError> {
     if bytes.iter().all(u8::is_ascii_whitespace) {
@@ -194,10 +206,14 @@ pub fn read_predictions_csv(bytes: &[u8]) -> Result<PredictionsTable, Prediction
         return Err(PredictionsCsvError::DuplicateColumn(dup));
     }
     let (label_col, pred_col) = (col("label")?, col("prediction")?);
-    let mut rows: Vec<Vec<String>> = Vec::new();
+    // One record per row (its cells in one buffer), trimmed where read ([`cell`]).
+    let mut rows: Vec<csv::StringRecord> = Vec::new();
     for rec in reader.records() {
         let rec = rec.map_err(csv_error)?;
-        rows.push(rec.iter().map(|c| c.trim().to_string()).collect());
+        if rows.len() == MAX_ROWS {
+            return Err(PredictionsCsvError::TooManyRows);
+        }
+        rows.push(rec);
     }
     if rows.is_empty() {
         return Err(PredictionsCsvError::NoRows);
@@ -206,7 +222,7 @@ pub fn read_predictions_csv(bytes: &[u8]) -> Result<PredictionsTable, Prediction
     // names (a class no row happens to use still has its probability column).
     let seen: BTreeSet<&str> = rows
         .iter()
-        .flat_map(|r| [r[label_col].as_str(), r[pred_col].as_str()])
+        .flat_map(|r| [cell(r, label_col), cell(r, pred_col)])
         .chain(headers.iter().filter_map(|h| h.strip_prefix("prob_")))
         .collect();
     // Numbered classes only when every value is a canonical integer (`7`, not `07` or `+7`):
@@ -237,7 +253,7 @@ pub fn read_predictions_csv(bytes: &[u8]) -> Result<PredictionsTable, Prediction
         let missing = class_names[prob_cols.iter().position(|c| c.is_none()).unwrap_or(0)].clone();
         let line = rows
             .iter()
-            .position(|r| r[label_col] == missing || r[pred_col] == missing)
+            .position(|r| cell(r, label_col) == missing || cell(r, pred_col) == missing)
             .map(|i| i + 2);
         let covered = class_names
             .iter()
@@ -269,19 +285,19 @@ pub fn read_predictions_csv(bytes: &[u8]) -> Result<PredictionsTable, Prediction
     let mut predicted = Vec::with_capacity(rows.len());
     let mut probs = Vec::new();
     for (k, r) in rows.iter().enumerate() {
-        labels.push(class_of(&r[label_col]));
-        predicted.push(class_of(&r[pred_col]));
+        labels.push(class_of(cell(r, label_col)));
+        predicted.push(class_of(cell(r, pred_col)));
         if has_probs {
             let mut v = Vec::with_capacity(class_names.len());
             for c in prob_cols.iter().flatten() {
-                let cell = &r[*c];
-                match cell.parse::<f64>() {
+                let value = cell(r, *c);
+                match value.parse::<f64>() {
                     Ok(x) if (0.0..=1.0).contains(&x) => v.push(x),
                     _ => {
                         return Err(PredictionsCsvError::NotAProbability {
                             line: k + 2,
                             column: headers[*c].clone(),
-                            value: cell.clone(),
+                            value: value.to_string(),
                         })
                     }
                 }
@@ -296,17 +312,20 @@ pub fn read_predictions_csv(bytes: &[u8]) -> Result<PredictionsTable, Prediction
     let mut groupings: Vec<Grouping> = attr_cols
         .iter()
         .map(|&c| {
-            let names: Vec<String> = rows
+            let names: Vec<&str> = rows
                 .iter()
-                .map(|r| r[c].clone())
+                .map(|r| cell(r, c))
                 .filter(|s| !s.is_empty())
                 .collect::<BTreeSet<_>>()
                 .into_iter()
                 .collect();
+            let id: std::collections::HashMap<&str, usize> =
+                names.iter().enumerate().map(|(k, n)| (*n, k)).collect();
             let ids = rows
                 .iter()
-                .map(|r| names.iter().position(|n| *n == r[c]).unwrap_or(usize::MAX))
+                .map(|r| id.get(cell(r, c)).copied().unwrap_or(usize::MAX))
                 .collect();
+            let names = names.into_iter().map(str::to_string).collect();
             Grouping {
                 attribute: headers[c].clone(),
                 ids,
