@@ -22,16 +22,33 @@ pub fn ErrorBanner(page: PageState) -> impl IntoView {
     }
 }
 
-/// Writes a panic report into the error banner without the reactive system (it may be broken).
+/// Writes a panic of the page's own thread into the error banner, without the reactive system (it
+/// may be broken), with a Reload link. (A panic in the inference worker, where the model and
+/// the audits run, is recovered from without a reload: see `AppState::worker_panicked`.)
 pub fn report_panic(message: &str) {
     let Some(doc) = web_sys::window().and_then(|w| w.document()) else {
         return;
     };
     if let Some(el) = doc.get_element_by_id("error") {
-        let text = format!("internal error: {message}. Reload the page to continue.");
+        let text = format!(
+            "internal error on the page: {message}. Reload the page to continue (it loads from \
+             this device's cache; the photo never left it)."
+        );
         let _ = el.set_attribute("data-error", &text);
         let _ = el.set_attribute("class", "error");
         el.set_text_content(Some(&text));
+        // A plain link to this page, no script: the page's own code may be what stopped (and
+        // the Content-Security-Policy allows no inline handler).
+        let here = web_sys::window()
+            .and_then(|w| w.location().href().ok())
+            .unwrap_or_default();
+        if let Ok(link) = doc.create_element("a") {
+            let _ = link.set_attribute("id", "reload");
+            let _ = link.set_attribute("class", "button");
+            let _ = link.set_attribute("href", &here);
+            link.set_text_content(Some("Reload"));
+            let _ = el.append_child(&link);
+        }
     } else if let Some(body) = doc.body() {
         body.set_inner_text(&format!("FairScreen stopped: {message}. Reload the page."));
     }

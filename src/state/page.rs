@@ -152,9 +152,11 @@ async fn register_offline_worker() -> Result<(), String> {
 
 /// Marks a moment of the page's life on its performance timeline (`performance.mark`), where the
 /// peer benchmark reads the cold start: `fairscreen-model-ready`, `fairscreen-photo-chosen`,
-/// `fairscreen-first-result`.
+/// `fairscreen-first-result`. Only the latest mark of a name is kept (one per photo would pile up
+/// on the timeline over a long session).
 pub(super) fn mark(name: &str) {
     if let Some(p) = web_sys::window().and_then(|w| w.performance()) {
+        p.clear_marks_with_mark_name(name);
         let _ = p.mark(name);
     }
 }

@@ -96,7 +96,8 @@ pub fn stop() {
 
 /// Debug hooks on `window` for the end-to-end tests: `fairscreenPanicWorker()` makes the worker
 /// panic (the page must recover); `fairscreenLoseGpu()` destroys the worker's WebGPU device (the
-/// page must go on on the CPU); `fairscreenPageMemory()` is the page's wasm memory in bytes.
+/// page must go on on the CPU); `fairscreenPanicPage()` panics on the page's thread (the banner
+/// must offer a reload); `fairscreenPageMemory()` is the page's wasm memory in bytes.
 pub fn expose_debug_hooks() {
     let Some(window) = web_sys::window() else {
         return;
@@ -110,6 +111,10 @@ pub fn expose_debug_hooks() {
     let lose_gpu = Closure::<dyn Fn()>::new(|| send(Request::DebugLoseGpu, None));
     expose("fairscreenLoseGpu", lose_gpu.as_ref());
     lose_gpu.forget();
+    let panic_page =
+        Closure::<dyn Fn()>::new(|| panic!("the page was asked to panic (debug hook)"));
+    expose("fairscreenPanicPage", panic_page.as_ref());
+    panic_page.forget();
     let page_memory = Closure::<dyn Fn() -> f64>::new(|| {
         wasm_bindgen::memory()
             .unchecked_into::<js_sys::WebAssembly::Memory>()

@@ -114,6 +114,30 @@ fn a_worker_panic_is_reported_and_the_page_goes_on() {
     assert!(max_abs_diff(&page, &native_logits(&model, &photos[1])) <= 1e-4);
 }
 
+/// A panic on the page's own thread (its debug hook) is reported in the banner with a Reload
+/// link; the reload brings the page back (from the cache), and it screens with the native logits.
+#[test]
+fn a_page_panic_is_reported_with_a_reload_that_brings_the_page_back() {
+    let _guard = BROWSER.lock().unwrap_or_else(|e| e.into_inner());
+    let (s, _server) = open_app(false);
+    s.script("setTimeout(() => window.fairscreenPanicPage(), 0);");
+    let err = s.wait_for("the panic report", Duration::from_secs(60), |s| {
+        s.attr("#error", "data-error")
+            .filter(|e| e.contains("internal error on the page"))
+    });
+    assert!(err.contains("debug hook"), "{err}");
+    s.script("document.getElementById('reload').click();");
+    s.wait_for("the reloaded page", Duration::from_secs(60), |s| {
+        s.attr("#error", "data-error")
+            .filter(|e| !e.contains("internal error"))
+    });
+    assert_eq!(wait_loaded(&s), "ready", "{}", s.text("#error"));
+    assert_eq!(s.attr("#error", "data-error").as_deref(), Some(""));
+    let photo = &fixtures()[2];
+    let (page, _, _, _) = classify_in_page(&s, photo);
+    assert!(max_abs_diff(&page, &native_logits(&shipped_model(), photo)) <= 1e-4);
+}
+
 /// WebGPU device loss (the debug hook destroys the worker's device, as a driver reset or a GPU
 /// process crash loses it): the page says so, the worker moves to the CPU backend, loads the model
 /// again there and screens the last photo again with the same answer (the native logits); the
