@@ -126,8 +126,8 @@ async fn handle(request: Request, bytes: Option<Vec<u8>>, files: Vec<web_sys::Fi
     }
 }
 
-/// Backend (the CPU when the page gives a reason: `cpu`), model index, default model (falling back to the CPU if WebGPU fails), then the
-/// cards of the other models and the evaluation subset.
+/// Backend (the CPU when the page gives a reason: `cpu`), model index, default model (falling
+/// back to the CPU if WebGPU fails), then the cards of the other models.
 async fn start_session(cpu: Option<String>) {
     send(&Event::Step("choosing a backend".into()));
     let (mut device, mut info) = backend::pick_backend(cpu, gpu_lost).await;

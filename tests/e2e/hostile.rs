@@ -225,10 +225,14 @@ fn timed_screen(s: &Session, other: &Path, photo: &Path) -> (f64, f64, f64) {
     )
 }
 
+/// Photos screened one after another in [`heavy_input`], and after which ones memory is read.
+const PHOTOS: usize = 300;
+const MEMORY_AFTER: [usize; 5] = [10, 50, 100, 200, 300];
+
 /// Heavy input in the page (a measurement, minutes; run by hand): a 4000 × 3000 JPEG screened on
-/// the CPU backend and on WebGPU (SwiftShader here), median of 3; then 200 photos uploaded one
-/// after another, with the JS heap (after a collection) and the page's and worker's wasm memory
-/// after 10 and after 200. Writes `docs/results/heavy-input.{json,md}`:
+/// the CPU backend and on WebGPU (SwiftShader here), median of 3; then [`PHOTOS`] photos uploaded
+/// one after another, with the JS heap (after a collection) and the page's and worker's wasm
+/// memory after each of [`MEMORY_AFTER`], and the console messages the page logged. Writes `docs/results/heavy-input.{json,md}`:
 /// `cargo test --release --workspace --test e2e -- --ignored heavy_input --nocapture`.
 #[test]
 #[ignore]
@@ -273,21 +277,35 @@ fn heavy_input() {
     }
     let (s, _server) = open_app(false);
     let mut after = Vec::new();
-    for i in 1..=200 {
+    // The console messages the page logged after photo 10 (the browser keeps them for its
+    // developer tools, in the JS heap).
+    let mut console: Vec<String> = Vec::new();
+    for i in 1..=PHOTOS {
         classify_in_page(&s, &photos[i % photos.len()]);
-        if i == 10 || i == 200 {
+        if MEMORY_AFTER.contains(&i) {
+            let log = s.browser_log();
+            if i > 10 {
+                console.extend(log.lines().map(String::from));
+            }
             let m = memory(&s);
             println!("after {i} photos: {m}");
             after.push(json!({ "photos": i, "memory": m }));
         }
     }
+    println!(
+        "{} console messages after photo 10; the first: {:?}",
+        console.len(),
+        console.first()
+    );
     let browser = s.script("return navigator.userAgent;");
     let cpu = bench::command_line("grep -m1 'model name' /proc/cpuinfo | cut -d: -f2");
     let result = json!({
-        "what": "a 4000 × 3000 JPEG (synthetic pattern, quality 90) screened in the page, median of 3 after one warm-up; then 200 photos (the 6 fixtures in turn) screened one after another on the CPU backend",
+        "what": "a 4000 × 3000 JPEG (synthetic pattern, quality 90) screened in the page, median of 3 after one warm-up; then 300 photos (the 6 fixtures in turn) screened one after another on the CPU backend, memory after 10, 50, 100, 200 and 300",
         "photo_bytes": jpeg.len(),
         "big_photo": big_photo,
         "memory_after": after,
+        "console_messages_after_10": console.len(),
+        "console_first": console.first(),
         "browser": browser,
         "cpu": cpu,
         "command": "cargo test --release --workspace --test e2e -- --ignored heavy_input --nocapture",
@@ -319,7 +337,7 @@ fn heavy_input() {
             b["model_ms"].as_f64().unwrap()
         );
     }
-    md += "\n(`webgpu` is SwiftShader here: a software adapter, not a GPU.)\n\n## Memory across 200 photos (CPU backend)\n\n| after | JS heap (after gc) | page wasm memory | worker wasm memory |\n|---:|---:|---:|---:|\n";
+    md += "\n(`webgpu` is SwiftShader here: a software adapter, not a GPU.)\n\n## Memory across 300 photos (CPU backend)\n\n| after | JS heap (after gc) | page wasm memory | worker wasm memory |\n|---:|---:|---:|---:|\n";
     for a in &after {
         let m = &a["memory"];
         md += &format!(
@@ -330,6 +348,17 @@ fn heavy_input() {
             mb(&m["worker_wasm_bytes"])
         );
     }
+    md += &format!(
+        "\nThe page logged {} console messages after photo 10{}.\n",
+        console.len(),
+        console
+            .first()
+            .map(|m| format!(
+                " (the first: `{}`)",
+                m.chars().take(160).collect::<String>()
+            ))
+            .unwrap_or_default()
+    );
     std::fs::write(out.join("heavy-input.md"), md).unwrap();
 }
 

@@ -19,15 +19,15 @@ use super::fme::{fme_from_confusions, FmeMetrics};
 use super::group::{metrics_from, GroupMetrics};
 use super::report::{FairnessReport, Predictions, ReportOptions};
 
-/// Largest sample index an [`AucOrder`] entry holds (bits 0–29); bit 30 marks a positive, bit 31
-/// the last sample of a run of tied scores.
+/// The most samples a grouping may have: an [`AucOrder`] entry packs a position in bits 0–29;
+/// bit 30 marks a positive, bit 31 the last entry of a run of tied scores.
 pub(super) const MAX_SAMPLES: usize = 1 << 30;
 const INDEX_BITS: u32 = (1 << 30) - 1;
 const POSITIVE: u32 = 1 << 30;
 const RUN_END: u32 = 1 << 31;
 
-/// One AUC score's samples by ascending score, laid out for one sequential sweep: per entry the
-/// sample index, whether it is of the scored class ([`POSITIVE`]) and whether a run of tied
+/// One AUC score's positions by ascending score, laid out for one sequential sweep: per entry the
+/// position, whether its sample is of the scored class ([`POSITIVE`]) and whether a run of tied
 /// scores ends there ([`RUN_END`]).
 struct AucOrder {
     entries: Vec<u32>,
