@@ -280,9 +280,13 @@ fn heavy_input() {
     // The console messages the page logged after photo 10 (the browser keeps them for its
     // developer tools, in the JS heap).
     let mut console: Vec<String> = Vec::new();
+    let mut commands_from_10 = 0;
     for i in 1..=PHOTOS {
         classify_in_page(&s, &photos[i % photos.len()]);
         if MEMORY_AFTER.contains(&i) {
+            if i == 10 {
+                commands_from_10 = s.commands();
+            }
             let log = s.browser_log();
             if i > 10 {
                 console.extend(log.lines().map(String::from));
@@ -292,6 +296,23 @@ fn heavy_input() {
             after.push(json!({ "photos": i, "memory": m }));
         }
     }
+    // The harness's own share: every WebDriver command leaves objects in the page (ChromeDriver's
+    // helpers); the same JS heap reading around 1000 attribute reads and no photo.
+    let photo_commands = s.commands() - commands_from_10;
+    let before = memory(&s)["js_heap_bytes"].as_f64().unwrap_or(f64::NAN);
+    let start = s.commands();
+    for _ in 0..1000 {
+        let _ = s.attr("#status", "data-state");
+    }
+    let control_commands = s.commands() - start;
+    let harness = memory(&s)["js_heap_bytes"].as_f64().unwrap_or(f64::NAN) - before;
+    let per_command = harness / control_commands as f64;
+    println!(
+        "{control_commands} WebDriver commands, no photo: JS heap {:+.0} KB; the photos after the \
+         10th took {photo_commands} commands: {:.0} KB of harness at that rate",
+        harness / 1e3,
+        per_command * photo_commands as f64 / 1e3
+    );
     println!(
         "{} console messages after photo 10; the first: {:?}",
         console.len(),
@@ -305,6 +326,9 @@ fn heavy_input() {
         "big_photo": big_photo,
         "memory_after": after,
         "console_messages_after_10": console.len(),
+        "webdriver_commands_photos_11_to_last": photo_commands,
+        "control_webdriver_commands": control_commands,
+        "control_js_heap_growth_bytes": harness,
         "console_first": console.first(),
         "browser": browser,
         "cpu": cpu,
@@ -348,6 +372,13 @@ fn heavy_input() {
             mb(&m["worker_wasm_bytes"])
         );
     }
+    md += &format!(
+        "\nThe harness's share: every WebDriver command leaves a little in the page (ChromeDriver's \
+         helpers). With no photo, {control_commands} commands (1000 attribute reads) grew the JS heap by \
+         {:.0} KB; the photos after the 10th took {photo_commands} commands, {:.0} KB at that rate.\n",
+        harness / 1e3,
+        per_command * photo_commands as f64 / 1e3
+    );
     md += &format!(
         "\nThe page logged {} console messages after photo 10{}.\n",
         console.len(),

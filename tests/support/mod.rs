@@ -203,6 +203,8 @@ impl Drop for ChromeDriver {
 /// One browser session.
 pub struct Session {
     base: String,
+    /// WebDriver commands sent so far.
+    commands: std::cell::Cell<usize>,
     /// Keeps chromedriver alive as long as the session.
     _driver: ChromeDriver,
     _profile: PathBuf,
@@ -288,13 +290,21 @@ impl Session {
         let id = v["sessionId"].as_str().expect("session id").to_string();
         Self {
             base: format!("{}/session/{id}", driver.url),
+            commands: std::cell::Cell::new(0),
             _driver: driver,
             _profile: profile,
         }
     }
 
     fn cmd(&self, method: &str, path: &str, body: Option<Value>) -> Result<Value, String> {
+        self.commands.set(self.commands.get() + 1);
         call(method, &format!("{}{path}", self.base), body)
+    }
+
+    /// WebDriver commands sent so far (each leaves a little in the page's JS heap: ChromeDriver's
+    /// helpers).
+    pub fn commands(&self) -> usize {
+        self.commands.get()
     }
 
     /// Navigates to `url`.
