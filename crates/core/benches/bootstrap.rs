@@ -65,6 +65,12 @@ fn main() {
          This machine's speed varies by up to 2× between hours: compare rows of one run.\n\n\
          | rows | groupings | resamples | read | reports |\n|---|---|---|---|---|\n",
     );
+    // `BOOTSTRAP_WRITE_CSV=path` writes the 1,000,000-row CSV (two attributes) and stops: the
+    // input for timing `fairscreen-train audit --predictions` end to end.
+    if let Ok(path) = std::env::var("BOOTSTRAP_WRITE_CSV") {
+        std::fs::write(&path, csv(1_000_000, true)).expect("write the CSV");
+        return;
+    }
     // `BOOTSTRAP_CASE=rows,groupings,resamples` runs that one case and writes nothing (profiling).
     let one: Option<(usize, bool, usize)> = std::env::var("BOOTSTRAP_CASE").ok().map(|c| {
         let v: Vec<usize> = c.split(',').map(|x| x.parse().expect("a number")).collect();

@@ -140,43 +140,23 @@ impl<'a> BootstrapRun<'a> {
     /// Computes the next `count` resamples (fewer at the end), natively on every core.
     pub fn step(&mut self, count: usize) {
         let range = self.done..(self.done + count).min(self.total());
-        // Each resample draws one index per sample, so resample r starts r·n draws into the
-        // stream: SplitMix's state after m draws is seed + m·γ, and the resamples can run on
-        // several threads (and in any steps) with exactly the draws of one thread in one go.
-        let n = self.n as u64;
-        let rng_of = |r: usize| {
-            SplitMix(
-                self.opts
-                    .seed
-                    .wrapping_add((r as u64).wrapping_mul(n).wrapping_mul(SPLITMIX_GAMMA)),
-            )
-        };
         // A resample as the number of times it drew each sample: the same draws, in the same
         // order, as re-materialising the drawn samples (group by group, ascending id, the r-th
         // member of a group being the r-th position of its stratum), and the same metrics (see
         // `weighted`). The counts are bytes (a quarter of the memory traffic); a count past 255
         // — a sample drawn that often, vanishingly rare — redoes the resample with wider counts.
         let resample = |r: usize, drawn: &mut Vec<u8>| {
-            let mut rng = rng_of(r);
             drawn.fill(0);
             let mut overflow = false;
-            for stratum in self.prepared.strata() {
-                for _ in 0..stratum.len() {
-                    let count = &mut drawn[stratum.start + rng.below(stratum.len())];
-                    *count = count.wrapping_add(1);
-                    overflow |= *count == 0;
-                }
-            }
+            self.draw(r, |pos| {
+                drawn[pos] = drawn[pos].wrapping_add(1);
+                overflow |= drawn[pos] == 0;
+            });
             if !overflow {
                 return weighted_scalars(self, &|pos| u64::from(drawn[pos]));
             }
-            let mut rng = rng_of(r);
             let mut wide = vec![0u32; self.n];
-            for stratum in self.prepared.strata() {
-                for _ in 0..stratum.len() {
-                    wide[stratum.start + rng.below(stratum.len())] += 1;
-                }
-            }
+            self.draw(r, |pos| wide[pos] += 1);
             weighted_scalars(self, &|pos| u64::from(wide[pos]))
         };
         let start = range.start;
@@ -190,6 +170,22 @@ impl<'a> BootstrapRun<'a> {
         for scalars in results {
             for (k, v) in scalars {
                 self.samples.entry(k).or_default().push(v);
+            }
+        }
+    }
+
+    /// Draws resample `r`, calling `hit` with each drawn position. Each resample draws one index
+    /// per sample, so resample r starts r·n draws into the stream: SplitMix's state after m draws
+    /// is seed + m·γ, and the resamples can run on several threads (and in any steps) with
+    /// exactly the draws of one thread in one go.
+    fn draw(&self, r: usize, mut hit: impl FnMut(usize)) {
+        let start = (r as u64)
+            .wrapping_mul(self.n as u64)
+            .wrapping_mul(SPLITMIX_GAMMA);
+        let mut rng = SplitMix(self.opts.seed.wrapping_add(start));
+        for stratum in self.prepared.strata() {
+            for _ in 0..stratum.len() {
+                hit(stratum.start + rng.below(stratum.len()));
             }
         }
     }
