@@ -2,7 +2,7 @@
 //
 // Install: caches the app shell (page, JS, wasm, CSS), the build's manifest and asset indexes and
 // the default model — everything needed to screen a photo without a network. The evaluation
-// subset (3.5 MB) is not fetched up front: the page asks for it on first use (an audit) and it is
+// subset (2.7 MB) is not fetched up front: the page asks for it on first use (an audit) and it is
 // cached then, like every model fetched later (the picker). Every same-origin GET is answered
 // network-first: online, the page sees exactly what the server has (and the cached copy is
 // refreshed); offline, it gets the cached copy. Header peeks (X-FairScreen-Peek) are not cached.

@@ -1,13 +1,15 @@
 //! The evaluation bundle: the labelled evaluation subset the browser computes fairness statistics
 //! on. One standard safetensors file (Python's `safetensors` reads it) holding
-//! `png: U8 [bytes]` (every image PNG-encoded, concatenated), `png_offsets: U32 [N+1]`, and per
+//! `webp: U8 [bytes]` (every image as lossless WebP, concatenated), `webp_offsets: U32 [N+1]`, and per
 //! image `label`, `skin_type` (1–6, 0 unknown), `sex` (0 female, 1 male, 2 unknown), `age`
 //! (years, 255 unknown) as `U8 [N]` and `id: U32 [N]`, with a JSON data card in
 //! `__metadata__["fairscreen.data_card"]`.
 //!
-//! Images are PNG rather than raw `U8 [N,H,W,3]` because raw pixels of photographs (and of our
-//! synthetic ones) barely compress, while PNG's per-row prediction makes the bundle several times
-//! smaller; the reader decodes them back to `[N, H, W, 3]`.
+//! Images are compressed losslessly rather than raw `U8 [N,H,W,3]` because raw pixels of
+//! photographs (and of our synthetic ones) barely compress on the wire, while an image codec's
+//! spatial prediction makes the bundle several times smaller; the reader decodes them back to
+//! `[N, H, W, 3]`. Format version 2 stores lossless WebP (a quarter smaller than PNG on SynthDerm);
+//! version 1, still read, stored PNG (`png`, `png_offsets`, `mask_png`, `mask_png_offsets`).
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -21,8 +23,10 @@ use crate::safetensors::{
     TensorEntry,
 };
 
-/// Bundle format version written by this build; readers accept exactly this version.
-pub const BUNDLE_FORMAT_VERSION: u32 = 1;
+/// Bundle format version written by this build (images as lossless WebP).
+pub const BUNDLE_FORMAT_VERSION: u32 = 2;
+/// Oldest bundle format version this build reads (version 1: images as PNG).
+pub const OLDEST_BUNDLE_FORMAT_VERSION: u32 = 1;
 /// `__metadata__` key holding the JSON data card.
 pub const DATA_CARD_KEY: &str = "fairscreen.data_card";
 /// `skin_type` value for an unknown Fitzpatrick type.
@@ -169,7 +173,7 @@ pub enum BundleError {
     MissingCard,
     /// The data card is not valid JSON for [`DataCard`] or contradicts the data.
     BadCard(String),
-    /// The card's format version is not [`BUNDLE_FORMAT_VERSION`].
+    /// The card's format version is not one this build reads.
     UnsupportedVersion(u32),
     /// A required tensor is absent.
     MissingTensor(String),
@@ -228,7 +232,7 @@ impl fmt::Display for BundleError {
             Self::BadCard(m) => write!(f, "evaluation bundle data card is not valid: {m}"),
             Self::UnsupportedVersion(v) => write!(
                 f,
-                "evaluation bundle format version {v} is not supported (this build reads version {BUNDLE_FORMAT_VERSION})"
+                "evaluation bundle format version {v} is not supported (this build reads versions {OLDEST_BUNDLE_FORMAT_VERSION} to {BUNDLE_FORMAT_VERSION})"
             ),
             Self::MissingTensor(n) => write!(f, "evaluation bundle lacks tensor '{n}'"),
             Self::WrongShape {
@@ -301,36 +305,83 @@ fn check_values(b: &EvalBundle) -> Result<(), BundleError> {
     Ok(())
 }
 
-/// PNG at the strongest compression with adaptive row filters (smaller than the default) of
-/// `width × height` pixels of `colour` type.
-fn encode_png_smallest_raw(
-    raw: &[u8],
-    width: u32,
-    height: u32,
-    colour: image::ExtendedColorType,
-) -> Vec<u8> {
-    use image::codecs::png::{CompressionType, FilterType, PngEncoder};
-    use image::ImageEncoder;
-    let mut out = Vec::new();
-    PngEncoder::new_with_quality(&mut out, CompressionType::Best, FilterType::Adaptive)
-        .write_image(raw, width, height, colour)
-        .expect("PNG encoding to memory cannot fail");
-    out
+/// Where a bundle version keeps its images and lesion masks, and their codec.
+struct ImageTensors {
+    /// Tensor of the concatenated encoded images (`<images>_offsets` holds their offsets).
+    images: &'static str,
+    /// Tensor of the concatenated encoded lesion masks.
+    masks: &'static str,
+    /// Their codec.
+    format: image::ImageFormat,
 }
 
-/// An RGB image as the smallest PNG ([`encode_png_smallest_raw`]).
-fn encode_png_smallest(img: &RgbImage) -> Vec<u8> {
-    encode_png_smallest_raw(
+/// The image tensors of format `version` (1: PNG, 2: lossless WebP).
+fn image_tensors(version: u32) -> ImageTensors {
+    if version == 1 {
+        ImageTensors {
+            images: "png",
+            masks: "mask_png",
+            format: image::ImageFormat::Png,
+        }
+    } else {
+        ImageTensors {
+            images: "webp",
+            masks: "mask_webp",
+            format: image::ImageFormat::WebP,
+        }
+    }
+}
+
+/// An RGB image as lossless WebP by the pure-Rust encoder (empty if it fails, which the writer
+/// reports): what [`write_eval_bundle`] uses; the trainer passes libwebp, whose files are smaller.
+pub fn encode_webp_lossless(img: &RgbImage) -> Vec<u8> {
+    use image::ImageEncoder;
+    let mut out = Vec::new();
+    match image::codecs::webp::WebPEncoder::new_lossless(&mut out).write_image(
         img.as_raw(),
         img.width(),
         img.height(),
         image::ExtendedColorType::Rgb8,
-    )
+    ) {
+        Ok(()) => out,
+        Err(_) => Vec::new(),
+    }
 }
 
-/// Serialises a bundle: PNG-encodes the images (and lesion masks, when present), fills in the card's count, per-cell and
-/// per-class counts, format version and data hash.
+/// `encode(img)`, checked to decode back to exactly `img` (the bundle must be lossless); an
+/// error names image `index` and `what` it is.
+fn encode_checked(
+    img: &RgbImage,
+    encode: &dyn Fn(&RgbImage) -> Vec<u8>,
+    index: usize,
+    what: &str,
+) -> Result<Vec<u8>, BundleError> {
+    let bytes = encode(img);
+    let same = image::load_from_memory_with_format(&bytes, image::ImageFormat::WebP)
+        .is_ok_and(|back| back.into_rgb8() == *img);
+    if same {
+        return Ok(bytes);
+    }
+    Err(BundleError::BadImage {
+            index,
+            message: format!(
+                "{what}the encoder's WebP does not decode back to the same pixels (it must be lossless)"
+            ),
+    })
+}
+
+/// Serialises a bundle with the pure-Rust WebP encoder (see [`write_eval_bundle_with`]).
 pub fn write_eval_bundle(bundle: &EvalBundle) -> Result<Vec<u8>, BundleError> {
+    write_eval_bundle_with(bundle, &encode_webp_lossless)
+}
+
+/// Serialises a bundle: encodes the images (and lesion masks, when present, as grey images) as
+/// lossless WebP with `encode`, checking that each decodes back exactly, and fills in the card's
+/// count, per-cell and per-class counts, format version and data hash.
+pub fn write_eval_bundle_with(
+    bundle: &EvalBundle,
+    encode: &dyn Fn(&RgbImage) -> Vec<u8>,
+) -> Result<Vec<u8>, BundleError> {
     let n = bundle.len();
     let px = (bundle.card.side * bundle.card.side * 3) as usize;
     for (name, len) in [
@@ -368,11 +419,12 @@ pub fn write_eval_bundle(bundle: &EvalBundle) -> Result<Vec<u8>, BundleError> {
     card.counts_by_cell = bundle.cell_counts();
     card.counts_by_class = bundle.class_counts();
 
-    let mut png = Vec::new();
+    let names = image_tensors(BUNDLE_FORMAT_VERSION);
+    let mut encoded = Vec::new();
     let mut offsets: Vec<u32> = vec![0];
     for i in 0..n {
-        png.extend_from_slice(&encode_png_smallest(&bundle.rgb_image(i)));
-        offsets.push(png.len() as u32);
+        encoded.extend(encode_checked(&bundle.rgb_image(i), encode, i, "")?);
+        offsets.push(encoded.len() as u32);
     }
     let u32s = |v: &[u32]| v.iter().flat_map(|x| x.to_le_bytes()).collect::<Vec<u8>>();
     let mut tensors: Vec<(&str, &str, Vec<u8>)> = vec![
@@ -380,24 +432,29 @@ pub fn write_eval_bundle(bundle: &EvalBundle) -> Result<Vec<u8>, BundleError> {
         ("id", "U32", u32s(&bundle.ids)),
         ("label", "U8", bundle.labels.clone()),
     ];
-    if bundle.lesion_masks.is_some() {
-        let mut mask_png = Vec::new();
+    let (mask_offsets_name, offsets_name) = (
+        format!("{}_offsets", names.masks),
+        format!("{}_offsets", names.images),
+    );
+    if let Some(masks) = &bundle.lesion_masks {
+        let side = bundle.card.side;
+        let per = (side * side) as usize;
+        let mut encoded_masks = Vec::new();
         let mut mask_offsets: Vec<u32> = vec![0];
-        for i in 0..n {
-            mask_png.extend_from_slice(&encode_png_smallest_raw(
-                bundle.lesion_mask(i).expect("masks present"),
-                bundle.card.side,
-                bundle.card.side,
-                image::ExtendedColorType::L8,
-            ));
-            mask_offsets.push(mask_png.len() as u32);
+        for (i, mask) in masks.chunks_exact(per).enumerate() {
+            let grey = RgbImage::from_fn(side, side, |x, y| {
+                let v = mask[(y * side + x) as usize];
+                image::Rgb([v, v, v])
+            });
+            encoded_masks.extend(encode_checked(&grey, encode, i, "lesion mask: ")?);
+            mask_offsets.push(encoded_masks.len() as u32);
         }
-        tensors.push(("mask_png", "U8", mask_png));
-        tensors.push(("mask_png_offsets", "U32", u32s(&mask_offsets)));
+        tensors.push((names.masks, "U8", encoded_masks));
+        tensors.push((&mask_offsets_name, "U32", u32s(&mask_offsets)));
     }
     tensors.extend([
-        ("png", "U8", png),
-        ("png_offsets", "U32", u32s(&offsets)),
+        (names.images, "U8", encoded),
+        (&offsets_name, "U32", u32s(&offsets)),
         ("sex", "U8", bundle.sexes.clone()),
         ("skin_type", "U8", bundle.skin_types.clone()),
     ]);
@@ -419,21 +476,24 @@ pub fn write_eval_bundle(bundle: &EvalBundle) -> Result<Vec<u8>, BundleError> {
     Ok(join_safetensors(header, DATA_CARD_KEY, card_json, &data))
 }
 
-/// Decodes the `offsets.len() − 1` PNGs packed in tensor `name` (`png`), each `side × side`,
-/// into their concatenated raw pixels (`convert` gives each image's); errors about an image start with `what`.
-fn decode_pngs(
-    png: &[u8],
+/// Decodes the `offsets.len() − 1` images of `format` packed in tensor `name`, each
+/// `side × side`, into their concatenated raw pixels (`convert` gives each image's); errors about
+/// an image start with `what`.
+#[allow(clippy::too_many_arguments)]
+fn decode_images(
+    packed: &[u8],
     offsets: &[u32],
     side: u32,
     name: &str,
     what: &str,
+    format: image::ImageFormat,
     convert: impl Fn(image::DynamicImage) -> Vec<u8>,
     mut decoded: impl FnMut(usize),
 ) -> Result<Vec<u8>, BundleError> {
     let n = offsets.len() - 1;
     if offsets[0] != 0
         || offsets.windows(2).any(|w| w[1] < w[0])
-        || offsets[n] as usize != png.len()
+        || offsets[n] as usize != packed.len()
     {
         return Err(BundleError::BadHeader(format!(
             "{name}_offsets are not increasing from 0 to the length of '{name}'"
@@ -441,14 +501,13 @@ fn decode_pngs(
     }
     let mut out = Vec::new();
     for i in 0..n {
-        let bytes = &png[offsets[i] as usize..offsets[i + 1] as usize];
-        let img =
-            image::load_from_memory_with_format(bytes, image::ImageFormat::Png).map_err(|e| {
-                BundleError::BadImage {
-                    index: i,
-                    message: format!("{what}{e}"),
-                }
-            })?;
+        let bytes = &packed[offsets[i] as usize..offsets[i + 1] as usize];
+        let img = image::load_from_memory_with_format(bytes, format).map_err(|e| {
+            BundleError::BadImage {
+                index: i,
+                message: format!("{what}{e}"),
+            }
+        })?;
         if img.width() != side || img.height() != side {
             return Err(BundleError::BadImage {
                 index: i,
@@ -471,12 +530,16 @@ pub fn read_eval_bundle_with(
     mut progress: impl FnMut(usize, usize),
 ) -> Result<EvalBundle, BundleError> {
     let (header, data) = split_safetensors(bytes)?;
-    let card: DataCard =
-        parse_card(&header, DATA_CARD_KEY, BUNDLE_FORMAT_VERSION).map_err(|p| match p {
-            CardProblem::Missing => BundleError::MissingCard,
-            CardProblem::Bad(m) => BundleError::BadCard(m),
-            CardProblem::Version(v) => BundleError::UnsupportedVersion(v),
-        })?;
+    let card: DataCard = parse_card(
+        &header,
+        DATA_CARD_KEY,
+        OLDEST_BUNDLE_FORMAT_VERSION..=BUNDLE_FORMAT_VERSION,
+    )
+    .map_err(|p| match p {
+        CardProblem::Missing => BundleError::MissingCard,
+        CardProblem::Bad(m) => BundleError::BadCard(m),
+        CardProblem::Version(v) => BundleError::UnsupportedVersion(v),
+    })?;
     if card.class_names.is_empty() || card.side == 0 {
         return Err(BundleError::BadCard(
             "no class names or a zero image side".into(),
@@ -519,12 +582,13 @@ pub fn read_eval_bundle_with(
             .map(|c| u32::from_le_bytes(c.try_into().expect("4 bytes")))
             .collect()
     };
-    let png = tensor("png", "U8", usize::MAX)?;
-    let offsets = u32s(tensor("png_offsets", "U32", n + 1)?);
-    let masks = if entries.contains_key("mask_png") {
+    let names = image_tensors(card.format_version);
+    let packed = tensor(names.images, "U8", usize::MAX)?;
+    let offsets = u32s(tensor(&format!("{}_offsets", names.images), "U32", n + 1)?);
+    let masks = if entries.contains_key(names.masks) {
         Some((
-            tensor("mask_png", "U8", usize::MAX)?,
-            u32s(tensor("mask_png_offsets", "U32", n + 1)?),
+            tensor(names.masks, "U8", usize::MAX)?,
+            u32s(tensor(&format!("{}_offsets", names.masks), "U32", n + 1)?),
         ))
     } else {
         None
@@ -541,24 +605,30 @@ pub fn read_eval_bundle_with(
         });
     }
     let side = card.side;
-    let images = decode_pngs(
-        png,
+    let images = decode_images(
+        packed,
         &offsets,
         side,
-        "png",
+        names.images,
         "",
+        names.format,
         |img| img.into_rgb8().into_raw(),
         |i| progress(i + 1, n),
     )?;
     let lesion_masks = match masks {
         None => None,
-        Some((mask_png, mask_offsets)) => Some(decode_pngs(
-            mask_png,
+        Some((packed_masks, mask_offsets)) => Some(decode_images(
+            packed_masks,
             &mask_offsets,
             side,
-            "mask_png",
+            names.masks,
             "lesion mask: ",
-            |img| img.into_luma8().into_raw(),
+            names.format,
+            // Version 1 stored grey PNGs; version 2 grey RGB WebPs (WebP has no grey mode).
+            |img| match img {
+                image::DynamicImage::ImageLuma8(grey) => grey.into_raw(),
+                img => img.into_rgb8().pixels().map(|p| p[0]).collect(),
+            },
             |_| {},
         )?),
     };

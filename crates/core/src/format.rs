@@ -359,11 +359,12 @@ pub fn write_model(
 fn header_card(
     header: &serde_json::Map<String, serde_json::Value>,
 ) -> Result<ModelCard, FormatError> {
-    let card: ModelCard = parse_card(header, CARD_KEY, FORMAT_VERSION).map_err(|p| match p {
-        CardProblem::Missing => FormatError::MissingCard,
-        CardProblem::Bad(m) => FormatError::BadCard(m),
-        CardProblem::Version(v) => FormatError::UnsupportedVersion(v),
-    })?;
+    let card: ModelCard =
+        parse_card(header, CARD_KEY, FORMAT_VERSION..=FORMAT_VERSION).map_err(|p| match p {
+            CardProblem::Missing => FormatError::MissingCard,
+            CardProblem::Bad(m) => FormatError::BadCard(m),
+            CardProblem::Version(v) => FormatError::UnsupportedVersion(v),
+        })?;
     card.config.validate().map_err(FormatError::BadConfig)?;
     Ok(card)
 }

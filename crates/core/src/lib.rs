@@ -27,7 +27,10 @@ mod safetensors;
 pub mod search;
 pub mod snnl;
 
-pub use bundle::{read_eval_bundle, write_eval_bundle, BundleError, DataCard, EvalBundle};
+pub use bundle::{
+    encode_webp_lossless, read_eval_bundle, write_eval_bundle, write_eval_bundle_with, BundleError,
+    DataCard, EvalBundle,
+};
 pub use config::{ConvLayer, ModelConfig};
 pub use exit::{exit_policy, exit_policy_batch, ComputeCost, ExitDecision, ExitLogits};
 pub use format::{

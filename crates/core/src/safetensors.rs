@@ -132,12 +132,12 @@ pub(crate) enum CardProblem {
     Version(u32),
 }
 
-/// Reads the JSON card stored as a string under `__metadata__[key]`, checking its
-/// `format_version` before the rest of its fields.
+/// Reads the JSON card stored as a string under `__metadata__[key]`, checking that its
+/// `format_version` is one of `versions` before the rest of its fields.
 pub(crate) fn parse_card<T: serde::de::DeserializeOwned>(
     header: &serde_json::Map<String, serde_json::Value>,
     key: &str,
-    version: u32,
+    versions: std::ops::RangeInclusive<u32>,
 ) -> Result<T, CardProblem> {
     let json = header
         .get("__metadata__")
@@ -148,7 +148,7 @@ pub(crate) fn parse_card<T: serde::de::DeserializeOwned>(
     let value: serde_json::Value =
         serde_json::from_str(json).map_err(|e| CardProblem::Bad(e.to_string()))?;
     if let Some(v) = value.get("format_version").and_then(|v| v.as_u64()) {
-        if v != version as u64 {
+        if !versions.contains(&(v.min(u64::from(u32::MAX)) as u32)) {
             return Err(CardProblem::Version(v as u32));
         }
     }

@@ -4,9 +4,12 @@ mod common;
 
 use common::{join, split};
 use fairscreen_core::bundle::{
-    read_eval_bundle_with, CellCount, DATA_CARD_KEY, UNKNOWN_AGE, UNKNOWN_SEX,
+    read_eval_bundle_with, CellCount, BUNDLE_FORMAT_VERSION, DATA_CARD_KEY, UNKNOWN_AGE,
+    UNKNOWN_SEX,
 };
-use fairscreen_core::{read_eval_bundle, write_eval_bundle, BundleError, DataCard, EvalBundle};
+use fairscreen_core::{
+    read_eval_bundle, write_eval_bundle, write_eval_bundle_with, BundleError, DataCard, EvalBundle,
+};
 use serde_json::{Map, Value};
 
 const SIDE: u32 = 16;
@@ -99,7 +102,7 @@ fn a_bundle_round_trips_with_its_counts_filled_in() {
             count: 1
         }
     );
-    assert_eq!(back.card.format_version, 1);
+    assert_eq!(back.card.format_version, BUNDLE_FORMAT_VERSION);
     assert_eq!(back.card.data_sha256.len(), 64);
     assert_eq!(back.rgb_image(2).as_raw().as_slice(), b.image(2));
     assert_eq!(calls.len(), 13);
@@ -184,7 +187,7 @@ fn a_count_mismatch_is_rejected() {
     assert_eq!(
         e,
         BundleError::CountMismatch {
-            name: "png_offsets".into(),
+            name: "webp_offsets".into(),
             expected: 13,
             found: 14
         }
@@ -221,11 +224,11 @@ fn an_image_of_the_wrong_size_is_rejected() {
 #[test]
 fn an_undecodable_image_is_rejected() {
     let e = read_edited(|h, d| {
-        let start = h["png"]["data_offsets"][0].as_u64().unwrap() as usize;
-        // Second image's PNG signature.
+        let start = h["webp"]["data_offsets"][0].as_u64().unwrap() as usize;
+        // Second image's RIFF signature.
         let (hh, dd) = (h.clone(), d.clone());
         let off = {
-            let o = hh["png_offsets"]["data_offsets"][0].as_u64().unwrap() as usize;
+            let o = hh["webp_offsets"]["data_offsets"][0].as_u64().unwrap() as usize;
             u32::from_le_bytes(dd[o + 4..o + 8].try_into().unwrap()) as usize
         };
         d[start + off] ^= 0xff;
@@ -283,7 +286,7 @@ fn card_counts_that_contradict_the_data_are_rejected() {
     assert!(matches!(e, BundleError::BadCard(_)), "{e}");
 }
 
-/// Lesion masks are optional: a bundle with them stores them as grayscale PNGs and reads them
+/// Lesion masks are optional: a bundle with them stores them as grey lossless WebPs and reads them
 /// back exactly; a bundle without them reads back without; a wrong mask count is refused.
 #[test]
 fn lesion_masks_round_trip_when_present() {
@@ -296,10 +299,115 @@ fn lesion_masks_round_trip_when_present() {
     assert_eq!(back.lesion_masks.as_deref(), Some(&masks[..]));
     assert_eq!(back.lesion_mask(2).unwrap(), &masks[2 * per..3 * per]);
     let (header, _) = split(&bytes);
-    assert_eq!(header["mask_png"]["dtype"], "U8");
+    assert_eq!(header["mask_webp"]["dtype"], "U8");
     let plain = read_eval_bundle(&write_eval_bundle(&bundle()).unwrap()).unwrap();
     assert!(plain.lesion_masks.is_none() && plain.lesion_mask(0).is_none());
     b.lesion_masks = Some(masks[..masks.len() - per].to_vec());
     let e = write_eval_bundle(&b).unwrap_err();
     assert!(e.to_string().contains("lesion_masks"), "{e}");
+}
+
+/// `b` in format version 1 (what earlier builds wrote): images and masks as PNG in tensors
+/// `png`, `png_offsets`, `mask_png`, `mask_png_offsets`, the per-image tensors as written now.
+fn version_1_bytes(b: &EvalBundle) -> Vec<u8> {
+    use image::ImageEncoder;
+    let png = |raw: &[u8], colour| {
+        let mut out = Vec::new();
+        image::codecs::png::PngEncoder::new(&mut out)
+            .write_image(raw, SIDE, SIDE, colour)
+            .unwrap();
+        out
+    };
+    let packed = |files: Vec<Vec<u8>>| {
+        let mut offsets = vec![0u32];
+        let mut bytes = Vec::new();
+        for f in files {
+            bytes.extend(f);
+            offsets.push(bytes.len() as u32);
+        }
+        let offsets: Vec<u8> = offsets.iter().flat_map(|o| o.to_le_bytes()).collect();
+        (bytes, offsets)
+    };
+    let (written, written_data) = split(&write_eval_bundle(b).unwrap());
+    let mut tensors: Vec<(String, &str, Vec<u8>)> = Vec::new();
+    for name in ["label", "skin_type", "sex", "age", "id"] {
+        let [s, e] = [0, 1].map(|k| written[name]["data_offsets"][k].as_u64().unwrap() as usize);
+        let dtype = written[name]["dtype"].as_str().unwrap();
+        tensors.push((name.into(), dtype, written_data[s..e].to_vec()));
+    }
+    let (images, offsets) = packed(
+        (0..b.len())
+            .map(|i| png(b.image(i), image::ExtendedColorType::Rgb8))
+            .collect(),
+    );
+    tensors.push(("png".into(), "U8", images));
+    tensors.push(("png_offsets".into(), "U32", offsets));
+    if let Some(masks) = &b.lesion_masks {
+        let per = (SIDE * SIDE) as usize;
+        let (masks, offsets) = packed(
+            masks
+                .chunks(per)
+                .map(|m| png(m, image::ExtendedColorType::L8))
+                .collect(),
+        );
+        tensors.push(("mask_png".into(), "U8", masks));
+        tensors.push(("mask_png_offsets".into(), "U32", offsets));
+    }
+    let mut header = Map::new();
+    header.insert("__metadata__".into(), written["__metadata__"].clone());
+    let mut data = Vec::new();
+    for (name, dtype, bytes) in tensors {
+        let size = if dtype == "U32" { 4 } else { 1 };
+        let start = data.len();
+        data.extend_from_slice(&bytes);
+        header.insert(
+            name,
+            serde_json::json!({"dtype": dtype, "shape": [bytes.len() / size],
+                "data_offsets": [start, data.len()]}),
+        );
+    }
+    let mut c = card_of(&header);
+    c["format_version"] = Value::from(1);
+    with_card(&mut header, &c);
+    rehash(&mut header, &data);
+    join(&header, &data)
+}
+
+/// Bundles written by earlier builds (format version 1, PNG) still read, to the same data.
+#[test]
+fn a_version_1_bundle_with_png_images_still_reads() {
+    let mut b = bundle();
+    let per = (SIDE * SIDE) as usize;
+    b.lesion_masks = Some((0..b.len() * per).map(|k| ((k * 5) % 256) as u8).collect());
+    let bytes = version_1_bytes(&b);
+    let (header, _) = split(&bytes);
+    assert!(header.contains_key("png") && !header.contains_key("webp"));
+    let back = read_eval_bundle(&bytes).unwrap();
+    assert_eq!(back.card.format_version, 1);
+    assert_eq!(back.images, b.images);
+    assert_eq!(back.lesion_masks, b.lesion_masks);
+}
+
+/// The writer checks every encoded image decodes back to its pixels: a lossy or broken encoder is
+/// refused, naming the image.
+#[test]
+fn an_encoder_that_is_not_lossless_is_refused() {
+    let b = bundle();
+    let lossy = |img: &image::RgbImage| {
+        let mut changed = img.clone();
+        changed.get_pixel_mut(3, 3)[0] ^= 1;
+        fairscreen_core::encode_webp_lossless(&changed)
+    };
+    let e = write_eval_bundle_with(&b, &lossy).unwrap_err();
+    assert_eq!(
+        e,
+        BundleError::BadImage {
+            index: 0,
+            message:
+                "the encoder's WebP does not decode back to the same pixels (it must be lossless)"
+                    .into()
+        }
+    );
+    let e = write_eval_bundle_with(&b, &|_| Vec::new()).unwrap_err();
+    assert!(e.to_string().contains("image 0 is not valid"), "{e}");
 }
