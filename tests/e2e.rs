@@ -13,6 +13,9 @@ mod bench;
 #[path = "e2e/hostile.rs"]
 mod hostile;
 
+#[path = "../crates/core/benches/support/synthetic_predictions.rs"]
+mod synthetic_predictions;
+
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::Duration;

@@ -147,8 +147,8 @@ fn status_body(state: AppState, status: EvalStatus) -> AnyView {
     match status {
         EvalStatus::Waiting => view! {
             <p>
-                "The evaluation subset (720 labelled images with lesion masks, about 3.5 MB) is \
-                 fetched when you first ask for it: here, or by computing fairness statistics. \
+                "The evaluation subset (labelled images with lesion masks; its progress bar shows \
+                 its size) is fetched when you first ask for it: here, or by computing fairness statistics. \
                  Screening a photo does not need it."
             </p>
             {load_button(state)}

@@ -22,17 +22,28 @@ pub fn ErrorBanner(page: PageState) -> impl IntoView {
     }
 }
 
-/// Writes a panic of the page's own thread into the error banner, without the reactive system (it
-/// may be broken), with a Reload link. (A panic in the inference worker, where the model and
-/// the audits run, is recovered from without a reload: see `AppState::worker_panicked`.)
+/// Handles a panic of the page's own thread, without the reactive system (it may be broken): the
+/// page restarts itself (a reload from this device's cache) and says why; a second panic soon
+/// after a restart is written into the error banner with a Reload link instead. (A panic in the
+/// inference worker, where the model and the audits run, is recovered from without a reload: see
+/// `AppState::worker_panicked`.)
 pub fn report_panic(message: &str) {
     let Some(doc) = web_sys::window().and_then(|w| w.document()) else {
         return;
     };
+    if crate::state::restart::restart_after_panic(message) {
+        if let Some(el) = doc.get_element_by_id("error") {
+            el.set_text_content(Some(&format!(
+                "internal error on the page: {message}. Restarting the page…"
+            )));
+        }
+        return;
+    }
     if let Some(el) = doc.get_element_by_id("error") {
         let text = format!(
-            "internal error on the page: {message}. Reload the page to continue (it loads from \
-             this device's cache; the photo never left it)."
+            "internal error on the page: {message}, again soon after the page restarted itself. \
+             Reload the page to continue (it loads from this device's cache; the photo never left \
+             it)."
         );
         let _ = el.set_attribute("data-error", &text);
         let _ = el.set_attribute("class", "error");

@@ -11,6 +11,7 @@ mod models;
 mod own_data;
 mod page;
 mod photo;
+pub mod restart;
 mod worker_link;
 
 use leptos::prelude::*;
@@ -57,6 +58,9 @@ impl AppState {
     /// Registers the offline service worker and starts the inference worker, which picks the
     /// backend and loads the default model and the evaluation subset.
     pub fn start(self) {
+        if let Some(notice) = restart::take_restart_notice() {
+            self.page.error.set(Some(notice));
+        }
         self.start_offline();
         self.follow_theta_deeper();
         worker_link::expose_debug_hooks();

@@ -96,8 +96,8 @@ pub fn stop() {
 
 /// Debug hooks on `window` for the end-to-end tests: `fairscreenPanicWorker()` makes the worker
 /// panic (the page must recover); `fairscreenLoseGpu()` destroys the worker's WebGPU device (the
-/// page must go on on the CPU); `fairscreenPanicPage()` panics on the page's thread (the banner
-/// must offer a reload); `fairscreenPageMemory()` is the page's wasm memory in bytes.
+/// page must go on on the CPU); `fairscreenPanicPage()` panics on the page's thread (the page
+/// must restart itself and say why); `fairscreenPageMemory()` is the page's wasm memory in bytes.
 pub fn expose_debug_hooks() {
     let Some(window) = web_sys::window() else {
         return;
