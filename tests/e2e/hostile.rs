@@ -211,6 +211,65 @@ fn losing_the_webgpu_device_moves_the_page_to_the_cpu_with_the_same_results() {
 }
 
 /// The page's memory now: JS heap after a collection, the page's and the worker's wasm memory.
+/// The prototypes whose live instances [`live_objects`] counts.
+const COUNTED_PROTOTYPES: [&str; 16] = [
+    "Object",
+    "Array",
+    "Function",
+    "Promise",
+    "Map",
+    "Set",
+    "Node",
+    "HTMLElement",
+    "Text",
+    "Event",
+    "Blob",
+    "ArrayBuffer",
+    "Uint8Array",
+    "Uint32Array",
+    "Float32Array",
+    "Error",
+];
+
+/// Live objects in the page per prototype in [`COUNTED_PROTOTYPES`] (DevTools'
+/// `Runtime.queryObjects`, after a collection): which kind of object a growing heap holds.
+fn live_objects(s: &Session) -> Vec<(String, i64)> {
+    s.script("if (window.gc) { window.gc(); }");
+    let group = json!("fairscreen-live-objects");
+    let counts = COUNTED_PROTOTYPES
+        .iter()
+        .map(|name| {
+            let proto = s.cdp(
+                "Runtime.evaluate",
+                json!({ "expression": format!("{name}.prototype"), "objectGroup": group }),
+            );
+            let id = proto["result"]["objectId"].clone();
+            let found = s.cdp(
+                "Runtime.queryObjects",
+                json!({ "prototypeObjectId": id, "objectGroup": group }),
+            );
+            let count = s.cdp(
+                "Runtime.callFunctionOn",
+                json!({
+                    "objectId": found["objects"]["objectId"],
+                    "functionDeclaration": "function () { return this.length; }",
+                    "returnByValue": true,
+                }),
+            );
+            (
+                name.to_string(),
+                count["result"]["value"].as_i64().unwrap_or(-1),
+            )
+        })
+        .collect();
+    // The query's arrays would keep what they found alive.
+    s.cdp(
+        "Runtime.releaseObjectGroup",
+        json!({ "objectGroup": group }),
+    );
+    counts
+}
+
 fn memory(s: &Session) -> Value {
     let page = s.script(
         "if (window.gc) { window.gc(); } \
@@ -385,8 +444,21 @@ fn heavy_input() {
     let start = s.commands();
     screen_in_page(10);
     let in_page_10 = memory(&s);
+    let objects_10 = live_objects(&s);
     screen_in_page(PHOTOS - 10);
     let in_page_last = memory(&s);
+    let objects_last = live_objects(&s);
+    let objects_added: Vec<Value> = objects_last
+        .iter()
+        .map(|(name, n)| {
+            let before = objects_10
+                .iter()
+                .find(|(m, _)| m == name)
+                .map_or(0, |(_, b)| *b);
+            json!({ "prototype": name, "after_10": before, "after_last": n, "added": n - before })
+        })
+        .collect();
+    println!("live objects added over the in-page loop: {objects_added:?}");
     let in_page_commands = s.commands() - start;
     let in_page_growth = in_page_last["js_heap_bytes"].as_f64().unwrap_or(f64::NAN)
         - in_page_10["js_heap_bytes"].as_f64().unwrap_or(f64::NAN);
@@ -413,6 +485,7 @@ fn heavy_input() {
             "photos": PHOTOS,
             "webdriver_commands": in_page_commands,
             "js_heap_growth_bytes": in_page_growth,
+            "live_objects_by_prototype": objects_added,
         },
         "console_first": console.first(),
         "browser": browser,
@@ -477,6 +550,18 @@ fn heavy_input() {
         mb(&in_page_10["worker_wasm_bytes"]),
         mb(&in_page_last["worker_wasm_bytes"])
     );
+    md += "\nLive objects in that page by prototype (DevTools' `Runtime.queryObjects` after a \
+           collection; each DevTools query itself leaves about one Object and one Array):\n\n\
+           | prototype | after 10 photos | after the last | added |\n|---|---:|---:|---:|\n";
+    for o in &objects_added {
+        md += &format!(
+            "| {} | {} | {} | {:+} |\n",
+            o["prototype"].as_str().unwrap_or(""),
+            o["after_10"],
+            o["after_last"],
+            o["added"].as_i64().unwrap_or(0)
+        );
+    }
     md += &format!(
         "\nThe page logged {} console messages after photo 10{}.\n",
         console.len(),

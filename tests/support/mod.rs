@@ -307,6 +307,17 @@ impl Session {
         self.commands.get()
     }
 
+    /// Runs Chrome DevTools protocol command `command` with `params` in the page (ChromeDriver's
+    /// `goog/cdp/execute`) and returns its result.
+    pub fn cdp(&self, command: &str, params: Value) -> Value {
+        self.cmd(
+            "POST",
+            "/goog/cdp/execute",
+            Some(json!({ "cmd": command, "params": params })),
+        )
+        .expect("DevTools command")
+    }
+
     /// Navigates to `url`.
     pub fn goto(&self, url: &str) {
         self.cmd("POST", "/url", Some(json!({ "url": url })))
