@@ -58,6 +58,8 @@ if [ "$want_test" = 1 ]; then
       fast_install --locked cargo-nextest
   fi
   missing=()
+  # A C compiler (also rustc's linker) builds libwebp for the trainer's evaluation-bundle writer.
+  command -v cc >/dev/null || missing+=(build-essential)
   command -v npm >/dev/null || missing+=(npm)
   command -v chromium >/dev/null || missing+=(chromium)
   command -v chromedriver >/dev/null || missing+=(chromium-driver)
