@@ -2,6 +2,7 @@
 
 use leptos::prelude::*;
 
+use crate::state::restart::{restart_after_panic, Restart};
 use crate::state::PageState;
 
 /// The error banner (`#error`); empty when there is no error.
@@ -31,19 +32,22 @@ pub fn report_panic(message: &str) {
     let Some(doc) = web_sys::window().and_then(|w| w.document()) else {
         return;
     };
-    if crate::state::restart::restart_after_panic(message) {
-        if let Some(el) = doc.get_element_by_id("error") {
-            el.set_text_content(Some(&format!(
-                "internal error on the page: {message}. Restarting the page…"
-            )));
+    let why = match restart_after_panic(message) {
+        Restart::Started => {
+            if let Some(el) = doc.get_element_by_id("error") {
+                el.set_text_content(Some(&format!(
+                    "internal error on the page: {message}. Restarting the page…"
+                )));
+            }
+            return;
         }
-        return;
-    }
+        Restart::TooSoon => ", again soon after the page restarted itself",
+        Restart::Unavailable => "",
+    };
     if let Some(el) = doc.get_element_by_id("error") {
         let text = format!(
-            "internal error on the page: {message}, again soon after the page restarted itself. \
-             Reload the page to continue (it loads from this device's cache; the photo never left \
-             it)."
+            "internal error on the page: {message}{why}. Reload the page to continue (it loads \
+             from this device's cache; the photo never left it)."
         );
         let _ = el.set_attribute("data-error", &text);
         let _ = el.set_attribute("class", "error");

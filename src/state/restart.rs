@@ -47,19 +47,33 @@ impl SessionStorage {
     }
 }
 
+/// What [`restart_after_panic`] did.
+pub enum Restart {
+    /// The page is reloading.
+    Started,
+    /// The page restarted itself less than `RESTART_LOOP_MS` ago: no second restart.
+    TooSoon,
+    /// The browser keeps no session storage or refused the reload.
+    Unavailable,
+}
+
 /// Records `message` and reloads the page, unless the page already restarted itself in the last
-/// `RESTART_LOOP_MS` or cannot keep the message; true when the reload was started.
-pub fn restart_after_panic(message: &str) -> bool {
+/// `RESTART_LOOP_MS` or cannot keep the message.
+pub fn restart_after_panic(message: &str) -> Restart {
     let Some(storage) = SessionStorage::get() else {
-        return false;
+        return Restart::Unavailable;
     };
     let now = js_sys::Date::now();
     let last = storage.get_item(AT_KEY).and_then(|t| t.parse::<f64>().ok());
     if last.is_some_and(|t| now - t < RESTART_LOOP_MS) {
-        return false;
+        return Restart::TooSoon;
     }
     let kept = storage.set_item(MESSAGE_KEY, message) && storage.set_item(AT_KEY, &now.to_string());
-    kept && web_sys::window().is_some_and(|w| w.location().reload().is_ok())
+    if kept && web_sys::window().is_some_and(|w| w.location().reload().is_ok()) {
+        Restart::Started
+    } else {
+        Restart::Unavailable
+    }
 }
 
 /// The notice for a page that restarted itself after a panic (once: the message is removed).

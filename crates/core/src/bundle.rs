@@ -363,10 +363,11 @@ fn encode_checked(
         return Ok(bytes);
     }
     Err(BundleError::BadImage {
-            index,
-            message: format!(
-                "{what}the encoder's WebP does not decode back to the same pixels (it must be lossless)"
-            ),
+        index,
+        message: format!(
+            "{what}the encoder's WebP does not decode back to the same pixels (it must be \
+             lossless)"
+        ),
     })
 }
 
