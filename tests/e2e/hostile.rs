@@ -210,7 +210,6 @@ fn losing_the_webgpu_device_moves_the_page_to_the_cpu_with_the_same_results() {
     );
 }
 
-/// The page's memory now: JS heap after a collection, the page's and the worker's wasm memory.
 /// The prototypes whose live instances [`live_objects`] counts.
 const COUNTED_PROTOTYPES: [&str; 16] = [
     "Object",
@@ -270,6 +269,7 @@ fn live_objects(s: &Session) -> Vec<(String, i64)> {
     counts
 }
 
+/// The page's memory now: JS heap after a collection, the page's and the worker's wasm memory.
 fn memory(s: &Session) -> Value {
     let page = s.script(
         "if (window.gc) { window.gc(); } \
