@@ -6,6 +6,8 @@
 //! Data's way: files → core → worker → (messages, [`protocol`]) → state → views.
 
 #[cfg(target_arch = "wasm32")]
+mod adapter;
+#[cfg(target_arch = "wasm32")]
 mod components;
 #[cfg(target_arch = "wasm32")]
 mod protocol;

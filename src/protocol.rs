@@ -458,6 +458,9 @@ pub enum Event {
     Benched(Result<BenchResult, String>),
     /// The worker's wasm panicked: it no longer answers.
     Panic(String),
+    /// The worker could not load its module (posted by `www/worker.js`: say, the WebGPU module
+    /// is not reachable offline); it never answers.
+    ModuleFailed(String),
     /// The WebGPU device was lost: the worker now runs on the CPU and loads `model` there again
     /// (a [`Event::ModelLoaded`] follows, or a fatal [`Event::ModelFailed`]).
     GpuLost {
@@ -494,6 +497,7 @@ impl Event {
             Event::PredictionsProgress(_) => "PredictionsProgress",
             Event::Benched(_) => "Benched",
             Event::Panic(_) => "Panic",
+            Event::ModuleFailed(_) => "ModuleFailed",
             Event::GpuLost { .. } => "GpuLost",
         }
     }

@@ -13,6 +13,9 @@ mod bench;
 #[path = "e2e/hostile.rs"]
 mod hostile;
 
+#[path = "e2e/modules.rs"]
+mod modules;
+
 #[path = "../crates/core/benches/support/synthetic_predictions.rs"]
 mod synthetic_predictions;
 
@@ -95,10 +98,13 @@ fn native_logits(model: &LoadedModel, path: &Path) -> Vec<Vec<f32>> {
     model.logits(&[input]).unwrap().sample(0)
 }
 
+/// The page in a fresh browser; with `webgpu`, SwiftShader's WebGPU and the page told to run the
+/// model on it (`?backend=webgpu`: on a software adapter the page would stay on the CPU).
 fn open_app(webgpu: bool) -> (Session, StaticServer) {
     let server = StaticServer::start(dist());
     let s = Session::new(webgpu);
-    s.goto(&server.url);
+    let query = if webgpu { "?backend=webgpu" } else { "" };
+    s.goto(&format!("{}{query}", server.url));
     let state = wait_loaded(&s);
     assert_eq!(
         state,
@@ -1430,6 +1436,10 @@ fn the_site_works_offline_after_one_visit() {
             .iter()
             .any(|(_, p, _)| p.starts_with("/eval/") && p.ends_with(".safetensors")),
         "the evaluation subset was fetched before anyone asked: {fetched:?}"
+    );
+    assert!(
+        !fetched.iter().any(|(_, p, _)| p.starts_with("/gpu/")),
+        "the WebGPU module was fetched by a page without WebGPU: {fetched:?}"
     );
     assert_eq!(wait_eval(&s), "ready", "{}", s.text("#data-card"));
 

@@ -1,9 +1,10 @@
 // FairScreen service worker: makes the site work offline.
 //
-// Install: caches the app shell (page, JS, wasm, CSS), the build's manifest and asset indexes and
-// the default model — everything needed to screen a photo without a network. The evaluation
-// subset (2.7 MB) is not fetched up front: the page asks for it on first use (an audit) and it is
-// cached then, like every model fetched later (the picker). Every same-origin GET is answered
+// Install: caches the app shell (page, JS, the page's wasm with the CPU backend, CSS), the build's
+// manifest and asset indexes and the default model — everything needed to screen a photo without
+// a network. The WebGPU module (gpu/, 3.6 MB) and the evaluation subset (2.7 MB) are not fetched
+// up front: the page asks for them on first use (WebGPU, an audit) and they are cached then, like
+// every model fetched later (the picker). Every same-origin GET is answered
 // network-first: online, the page sees exactly what the server has (and the cached copy is
 // refreshed); offline, it gets the cached copy. Header peeks (X-FairScreen-Peek) are not cached.
 // The post-build hook stamps BUILD with a hash of the build, so a new build installs a new cache
@@ -24,7 +25,10 @@ async function precacheList() {
   const manifest = await json("manifest.json");
   const shell = manifest.assets
     .map((a) => a.path)
-    .filter((p) => !p.startsWith("models/") && !p.startsWith("eval/") && p !== "sw.js");
+    .filter(
+      (p) =>
+        !p.startsWith("models/") && !p.startsWith("eval/") && !p.startsWith("gpu/") && p !== "sw.js",
+    );
   const index = await json("models/index.json");
   const entry = index.assets.find((a) => a.name === index.default);
   if (!entry) throw new Error("models/index.json has no default entry");

@@ -36,7 +36,7 @@ pub fn App() -> impl IntoView {
         <main>
             <ErrorBanner page=state.page />
             <section class="panel">
-                <BackendBadge page=state.page />
+                <BackendBadge state=state />
                 <OfflineBadge page=state.page />
                 <StatusLine page=state.page />
                 <ModelPicker state=state />

@@ -2,7 +2,7 @@
 
 use leptos::prelude::*;
 
-use crate::state::{OfflineStatus, PageState, Status};
+use crate::state::{AppState, OfflineStatus, PageState, Status, WebGpu, WorkerModule};
 
 /// What the status line says in each state.
 fn status_text(status: &Status) -> String {
@@ -28,9 +28,35 @@ pub fn StatusLine(page: PageState) -> impl IntoView {
 const SOFTWARE_NOTE: &str =
     "This WebGPU adapter is a software renderer (no GPU): expect CPU-like speed.";
 
-/// Which backend runs the model and where (`#backend`), with a software-adapter warning.
+/// What the page says of WebGPU while the model runs on the CPU (nothing when it says nothing).
+fn webgpu_text(webgpu: &WebGpu) -> String {
+    match webgpu {
+        WebGpu::NotChecked => String::new(),
+        WebGpu::Checking => "Looking for a WebGPU adapter…".into(),
+        WebGpu::Unavailable(why) => format!("No WebGPU: {why}."),
+        WebGpu::Software(adapter) => format!(
+            "WebGPU here is {adapter}, a software renderer: the CPU is faster, so the model \
+             stays on it."
+        ),
+        WebGpu::Found(adapter) => {
+            format!("WebGPU adapter {adapter}: its module loads once the model is ready.")
+        }
+        WebGpu::Loading(adapter) => format!(
+            "Loading the WebGPU module for {adapter} in the background; the model moves there \
+             when it is ready."
+        ),
+        WebGpu::Offered(adapter) => format!(
+            "WebGPU ({adapter}) is ready, but the page kept the CPU, which holds your work."
+        ),
+        WebGpu::Failed(why) => format!("WebGPU failed ({why}); the model stays on the CPU."),
+    }
+}
+
+/// Which backend runs the model and where (`#backend`), what the page knows of WebGPU
+/// (`data-webgpu`), and the control that moves the model to the other module (`#switch-backend`).
 #[component]
-pub fn BackendBadge(page: PageState) -> impl IntoView {
+pub fn BackendBadge(state: AppState) -> impl IntoView {
+    let page = state.page;
     let b = page.backend;
     let kind = move || b.get().map(|b| b.kind).unwrap_or_default();
     let text = move || match b.get() {
@@ -54,6 +80,39 @@ pub fn BackendBadge(page: PageState) -> impl IntoView {
             b.note
         }
     };
+    // The other module, when moving there makes sense: WebGPU when an adapter was seen (or the
+    // user chose the CPU), the CPU from WebGPU.
+    let other = move || {
+        b.get()?;
+        match (page.module.get(), page.webgpu.get()) {
+            (WorkerModule::Gpu, _) => Some(WorkerModule::Page),
+            (WorkerModule::Page, WebGpu::Software(_) | WebGpu::Offered(_) | WebGpu::Failed(_)) => {
+                Some(WorkerModule::Gpu)
+            }
+            (WorkerModule::Page, WebGpu::NotChecked) if page.chosen.get().is_some() => {
+                Some(WorkerModule::Gpu)
+            }
+            _ => None,
+        }
+    };
+    let switch = move || {
+        other().map(|module| {
+            let label = match module {
+                WorkerModule::Gpu => "Run on WebGPU",
+                WorkerModule::Page => "Run on the CPU",
+            };
+            view! {
+                <button
+                    id="switch-backend"
+                    type="button"
+                    title="Loads the model again there; a shown result and audits are computed again when asked for"
+                    on:click=move |_| state.run_on(module)
+                >
+                    {label}
+                </button>
+            }
+        })
+    };
     view! {
         <p
             id="backend"
@@ -62,11 +121,16 @@ pub fn BackendBadge(page: PageState) -> impl IntoView {
             data-thread=move || b.get().map(|b| b.thread).unwrap_or_default()
             data-shader-f16=move || b.get().is_some_and(|b| b.shader_f16).to_string()
             data-software-adapter=move || b.get().is_some_and(|b| b.software).to_string()
+            data-webgpu=move || page.webgpu.get().state()
         >
             <span class="badge" class:gpu=move || kind() == "webgpu">
                 {text}
             </span>
             <span class="note">{move || note().unwrap_or_default()}</span>
+            <span class="note" id="webgpu-note">
+                {move || webgpu_text(&page.webgpu.get())}
+            </span>
+            {switch}
         </p>
     }
 }

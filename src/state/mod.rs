@@ -4,6 +4,7 @@
 //! [`derived`]. Nothing here renders.
 
 mod audit;
+mod backend_choice;
 pub mod derived;
 mod eval;
 pub mod export;
@@ -17,13 +18,15 @@ mod worker_link;
 use leptos::prelude::*;
 
 pub use audit::{audit_options, AuditState, AuditStatus};
+pub use backend_choice::WebGpu;
 pub use eval::{EvalState, EvalStatus, FolderStatus, BUNDLED_NOT_LOADED};
 pub use models::{ModelChoice, ModelState};
 pub use own_data::OwnDataState;
 pub use page::{OfflineStatus, PageState, Status};
 pub use photo::PhotoState;
+pub use worker_link::WorkerModule;
 
-use crate::protocol::{Event, Request};
+use crate::protocol::Event;
 
 /// Shared reactive state, provided as context; every part is `Copy`.
 #[derive(Clone, Copy)]
@@ -56,7 +59,7 @@ impl AppState {
     }
 
     /// Registers the offline service worker and starts the inference worker, which picks the
-    /// backend and loads the default model and the evaluation subset.
+    /// backend and loads the default model.
     pub fn start(self) {
         if let Some(notice) = restart::take_restart_notice() {
             self.page.error.set(Some(notice));
@@ -65,23 +68,6 @@ impl AppState {
         self.follow_theta_deeper();
         worker_link::expose_debug_hooks();
         self.start_worker();
-    }
-
-    /// Starts an inference worker and asks it for the backend and the default model.
-    fn start_worker(self) {
-        let started = worker_link::start(move |event| self.apply(event));
-        match started {
-            Ok(()) => worker_link::send(
-                Request::Start {
-                    cpu: self.page.cpu_reason(),
-                },
-                None,
-            ),
-            Err(e) => {
-                self.page.error.set(Some(e));
-                self.page.status.set(Status::Failed);
-            }
-        }
     }
 
     /// Applies one event of the worker.
@@ -97,7 +83,10 @@ impl AppState {
                 card,
                 precision,
                 reclassified,
-            } => self.commit_model(entry, card, precision, reclassified),
+            } => {
+                self.commit_model(entry, card, precision, reclassified);
+                self.load_webgpu_on_the_side();
+            }
             Event::ModelFailed { name, error, fatal } => self.model_failed(name, error, fatal),
             Event::Screened(outcome) => self.screened(outcome),
             Event::EvalProgress { done, total } => {
@@ -121,6 +110,7 @@ impl AppState {
             // Only the peer benchmark's page asks for a benchmark.
             Event::Benched(_) => {}
             Event::Panic(message) => self.worker_panicked(message),
+            Event::ModuleFailed(why) => self.module_failed(why),
             Event::GpuLost { reason, model } => self.gpu_lost(reason, model),
         }
     }
@@ -136,17 +126,7 @@ impl AppState {
              started with the default model: screen your photo again (the evaluation data and \
              audits load again when asked for)"
         )));
-        self.photo.result.set(None);
-        self.photo.rescreening.set(false);
-        self.models.switching.set(None);
-        self.models.name.set(String::new());
-        self.eval.reset();
-        self.audit.reset();
-        self.page
-            .status
-            .set(Status::Loading("restarting the inference worker".into()));
-        worker_link::stop();
-        self.start_worker();
+        self.restart_worker("restarting the inference worker");
     }
 }
 

@@ -6,7 +6,7 @@ use leptos::task::spawn_local;
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
 
-use super::AppState;
+use super::{AppState, WebGpu, WorkerModule};
 use crate::protocol::BackendInfo;
 
 /// Where the page is in its life cycle (mirrored in `#status[data-state]`).
@@ -66,6 +66,12 @@ pub struct PageState {
     pub offline: RwSignal<OfflineStatus>,
     /// Why a worker started from now on must use the CPU (its WebGPU device was lost), if so.
     pub gpu_lost: RwSignal<Option<String>>,
+    /// The module the page's worker runs.
+    pub module: RwSignal<WorkerModule>,
+    /// The module the user chose on the page, if they did.
+    pub chosen: RwSignal<Option<WorkerModule>>,
+    /// What the page knows of WebGPU besides the backend in use.
+    pub webgpu: RwSignal<WebGpu>,
 }
 
 impl PageState {
@@ -77,6 +83,9 @@ impl PageState {
             backend: RwSignal::new(None),
             offline: RwSignal::new(OfflineStatus::Pending),
             gpu_lost: RwSignal::new(None),
+            module: RwSignal::new(WorkerModule::Page),
+            chosen: RwSignal::new(None),
+            webgpu: RwSignal::new(WebGpu::NotChecked),
         }
     }
 }

@@ -1,7 +1,11 @@
-//! The page's end of the inference worker: starts `worker.js` with the app's own wasm module,
-//! queues requests until the worker says it is ready, and hands every event to one handler.
+//! The page's end of the inference worker: starts `worker.js` on one of the app's two modules (the
+//! page's own, CPU backend only, or the WebGPU module in `gpu/`), queues requests until the worker
+//! says it is ready, and hands every event to one handler. A second worker can be started on the
+//! side ("standby": the WebGPU module loading while the page works on the CPU) and promoted to be
+//! the page's worker once it is ready.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
 
 use js_sys::Reflect;
 use wasm_bindgen::prelude::*;
@@ -12,19 +16,43 @@ use crate::protocol::{pack, pack_files, unpack, Event, Request};
 /// Applying one event taking longer than this is logged (the page must stay responsive).
 const SLOW_EVENT_MS: f64 = 50.0;
 
-/// The running worker and what waits for it.
+/// The WebGPU module's JavaScript glue and WebAssembly (scripts/gpu-module.sh builds them).
+const GPU_GLUE: &str = "gpu/fairscreen-gpu.js";
+const GPU_WASM: &str = "gpu/fairscreen-gpu_bg.wasm";
+
+/// Which build of the app a worker runs.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum WorkerModule {
+    /// The page's own module (burn's CPU backend only): no second download.
+    Page,
+    /// The WebGPU module (burn-wgpu and the CPU backend), fetched when first used.
+    Gpu,
+}
+
+/// A running worker and what waits for it.
 struct Link {
+    /// Tells this worker's events apart from another's.
+    id: u32,
     worker: web_sys::Worker,
     ready: bool,
     /// Packed messages waiting for the worker to be ready.
     queue: Vec<JsValue>,
 }
 
+/// Who gets a worker's events: `(event, from the page's worker)`; a standby worker's go with false.
+pub type EventHandler = Rc<dyn Fn(Event, bool)>;
+
 thread_local! {
+    /// The page's worker.
     static LINK: RefCell<Option<Link>> = const { RefCell::new(None) };
+    /// A worker starting on the side, not yet the page's.
+    static STANDBY: RefCell<Option<Link>> = const { RefCell::new(None) };
+    static NEXT_ID: Cell<u32> = const { Cell::new(0) };
+    /// Requests sent to the page's worker since it started, other than the start itself.
+    static SENT: Cell<u32> = const { Cell::new(0) };
 }
 
-/// The URL of the app's JavaScript glue (Trunk preloads it: `<link rel="modulepreload">`).
+/// The URL of the page module's JavaScript glue (Trunk preloads it: `<link rel="modulepreload">`).
 fn glue_url(document: &web_sys::Document) -> Result<String, String> {
     let link = document
         .query_selector("link[rel=modulepreload][href$='.js']")
@@ -37,12 +65,30 @@ fn glue_url(document: &web_sys::Document) -> Result<String, String> {
         .ok_or_else(|| "the module link has no href".into())
 }
 
-/// Starts the worker; `on_event` gets every event it sends (and a panic report if it dies).
-pub fn start(on_event: impl Fn(Event) + 'static) -> Result<(), String> {
+/// An absolute URL of a file of the site.
+fn site_url(path: &str) -> Result<String, String> {
+    let base = web_sys::window()
+        .and_then(|w| w.location().href().ok())
+        .ok_or("no page location")?;
+    web_sys::Url::new_with_base(path, &base)
+        .map(|u| u.href())
+        .map_err(|e| format!("{path}: {e:?}"))
+}
+
+/// True when `id` is the page's worker.
+fn is_page_worker(id: u32) -> bool {
+    LINK.with(|l| l.borrow().as_ref().is_some_and(|l| l.id == id))
+}
+
+/// Starts a worker on `module`; its events go to `on_event` (with whether it is then the page's).
+fn spawn(module: WorkerModule, on_event: EventHandler) -> Result<Link, String> {
     let document = web_sys::window()
         .and_then(|w| w.document())
         .ok_or("no document")?;
-    let glue = glue_url(&document)?;
+    let id = NEXT_ID.with(|n| {
+        n.set(n.get() + 1);
+        n.get()
+    });
     let options = web_sys::WorkerOptions::new();
     options.set_type(web_sys::WorkerType::Module);
     let worker = web_sys::Worker::new_with_options("worker.js", &options)
@@ -51,10 +97,10 @@ pub fn start(on_event: impl Fn(Event) + 'static) -> Result<(), String> {
         Closure::<dyn Fn(web_sys::MessageEvent)>::new(move |ev: web_sys::MessageEvent| {
             let started = js_sys::Date::now();
             match unpack::<Event>(&ev.data()) {
-                Ok((Event::Ready, _)) => flush(),
+                Ok((Event::Ready, _)) => flush(id),
                 Ok((event, _)) => {
                     let kind = event.kind();
-                    on_event(event);
+                    on_event(event, is_page_worker(id));
                     let ms = js_sys::Date::now() - started;
                     if ms > SLOW_EVENT_MS {
                         log::warn!("the page took {ms} ms to apply the worker's {kind} event");
@@ -70,21 +116,74 @@ pub fn start(on_event: impl Fn(Event) + 'static) -> Result<(), String> {
     });
     worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
     on_error.forget();
-    // The worker instantiates the same compiled module the page runs (no second download).
     let boot = js_sys::Object::new();
-    let _ = Reflect::set(&boot, &"glue".into(), &glue.into());
-    let _ = Reflect::set(&boot, &"module".into(), &wasm_bindgen::module());
+    match module {
+        WorkerModule::Page => {
+            // The worker instantiates the compiled module the page runs (no second download).
+            let _ = Reflect::set(&boot, &"glue".into(), &glue_url(&document)?.into());
+            let _ = Reflect::set(&boot, &"module".into(), &wasm_bindgen::module());
+        }
+        WorkerModule::Gpu => {
+            let _ = Reflect::set(&boot, &"glue".into(), &site_url(GPU_GLUE)?.into());
+            let _ = Reflect::set(&boot, &"module".into(), &site_url(GPU_WASM)?.into());
+        }
+    }
     worker
         .post_message(&boot)
         .map_err(|e| format!("the inference worker could not start: {e:?}"))?;
-    LINK.with(|l| {
-        *l.borrow_mut() = Some(Link {
-            worker,
-            ready: false,
-            queue: Vec::new(),
-        })
-    });
+    Ok(Link {
+        id,
+        worker,
+        ready: false,
+        queue: Vec::new(),
+    })
+}
+
+/// Starts the page's worker on `module`; `on_event` gets every event it sends (and a panic report
+/// if it dies).
+pub fn start(module: WorkerModule, on_event: EventHandler) -> Result<(), String> {
+    let link = spawn(module, on_event)?;
+    SENT.with(|s| s.set(0));
+    LINK.with(|l| *l.borrow_mut() = Some(link));
     Ok(())
+}
+
+/// Starts a worker on the side (not the page's) on `module` and sends it `request`.
+pub fn start_standby(
+    module: WorkerModule,
+    on_event: EventHandler,
+    request: Request,
+) -> Result<(), String> {
+    stop_standby();
+    let mut link = spawn(module, on_event)?;
+    link.queue.push(pack(&request, None));
+    STANDBY.with(|l| *l.borrow_mut() = Some(link));
+    Ok(())
+}
+
+/// Terminates the worker on the side, if there is one.
+pub fn stop_standby() {
+    if let Some(link) = STANDBY.with(|l| l.borrow_mut().take()) {
+        link.worker.terminate();
+    }
+}
+
+/// Makes the worker on the side the page's worker (the page's old one is terminated); false
+/// when there is none.
+pub fn promote_standby() -> bool {
+    let Some(link) = STANDBY.with(|l| l.borrow_mut().take()) else {
+        return false;
+    };
+    stop();
+    SENT.with(|s| s.set(0));
+    LINK.with(|l| *l.borrow_mut() = Some(link));
+    true
+}
+
+/// How many requests the page's worker was sent since it started (besides the start): none means
+/// it holds nothing the user gave it.
+pub fn requests_sent() -> u32 {
+    SENT.with(|s| s.get())
 }
 
 /// Terminates the worker (after a panic it answers no more); messages queued for it are dropped.
@@ -132,20 +231,25 @@ fn post(worker: &web_sys::Worker, message: &JsValue) {
     }
 }
 
-/// Sends everything queued before the worker was ready.
-fn flush() {
-    LINK.with(|l| {
-        if let Some(link) = l.borrow_mut().as_mut() {
-            link.ready = true;
-            for message in link.queue.drain(..) {
-                post(&link.worker, &message);
+/// Sends everything queued before worker `id` was ready.
+fn flush(id: u32) {
+    for slot in [&LINK, &STANDBY] {
+        slot.with(|l| {
+            if let Some(link) = l.borrow_mut().as_mut().filter(|l| l.id == id) {
+                link.ready = true;
+                for message in link.queue.drain(..) {
+                    post(&link.worker, &message);
+                }
             }
-        }
-    });
+        });
+    }
 }
 
 /// Posts a packed message, or queues it until the worker is ready.
 fn send_packed(what: &Request, message: JsValue) {
+    if !matches!(what, Request::Start { .. }) {
+        SENT.with(|s| s.set(s.get() + 1));
+    }
     LINK.with(|l| match l.borrow_mut().as_mut() {
         Some(link) if link.ready => post(&link.worker, &message),
         Some(link) => link.queue.push(message),

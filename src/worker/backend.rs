@@ -1,21 +1,26 @@
-//! The worker's backend: WebGPU (burn-wgpu) when the browser gives this worker an adapter, else
-//! burn's CPU backend, with the reason; and the watch on the WebGPU device (the browser can take it
-//! away: a driver reset, a GPU process crash).
+//! The worker's backend: WebGPU (burn-wgpu; only in the module built with the `webgpu` feature)
+//! when the browser gives this worker an adapter, else burn's CPU backend, with the reason; and the
+//! watch on the WebGPU device (the browser can take it away: a driver reset, a GPU process crash).
 
+#[cfg(feature = "webgpu")]
 use std::cell::RefCell;
 
 use burn::prelude::*;
+#[cfg(feature = "webgpu")]
 use burn::tensor::wgpu::wgpu;
+#[cfg(feature = "webgpu")]
 use burn::tensor::FloatDType;
-use js_sys::Reflect;
-use wasm_bindgen::{JsCast, JsValue};
-use wasm_bindgen_futures::JsFuture;
+#[cfg(feature = "webgpu")]
+use wasm_bindgen::JsCast;
 
+#[cfg(feature = "webgpu")]
+use crate::adapter::Adapter;
 use crate::protocol::BackendInfo;
 
 /// Where the model runs, as [`BackendInfo::thread`] says it.
 const THREAD: &str = "worker";
 
+#[cfg(feature = "webgpu")]
 thread_local! {
     /// The WebGPU device burn runs on, once there is one (for the debug hook that loses it).
     static GPU: RefCell<Option<wgpu::Device>> = const { RefCell::new(None) };
@@ -24,9 +29,13 @@ thread_local! {
 /// Destroys the WebGPU device, as the browser does when it loses one (the debug hook
 /// `window.fairscreenLoseGpu()`); false when this worker has none.
 pub fn destroy_gpu() -> bool {
-    GPU.with(|g| g.borrow().as_ref().map(|d| d.destroy()).is_some())
+    #[cfg(feature = "webgpu")]
+    return GPU.with(|g| g.borrow().as_ref().map(|d| d.destroy()).is_some());
+    #[cfg(not(feature = "webgpu"))]
+    false
 }
 
+#[cfg(feature = "webgpu")]
 /// Calls `on_lost` with a description once the browser loses `device` (its `lost` promise
 /// settles: destroyed, or lost for a reason the browser names).
 fn watch_loss(device: &wgpu::Device, on_lost: fn(String)) {
@@ -41,63 +50,6 @@ fn watch_loss(device: &wgpu::Device, on_lost: fn(String)) {
             format!("{reason}: {message}")
         })
     });
-}
-
-fn get_str(obj: &JsValue, key: &str) -> String {
-    Reflect::get(obj, &JsValue::from_str(key))
-        .ok()
-        .and_then(|v| v.as_string())
-        .unwrap_or_default()
-}
-
-/// Words in an adapter description that mark a software rasteriser.
-const SOFTWARE_ADAPTERS: [&str; 6] = [
-    "swiftshader",
-    "llvmpipe",
-    "lavapipe",
-    "software",
-    "warp",
-    "basic render",
-];
-
-/// Asks this worker's `navigator.gpu` for the adapter's vendor/architecture and whether it is a
-/// software one (for display only; burn makes its own adapter).
-async fn adapter_description() -> Option<(String, bool)> {
-    let scope: web_sys::WorkerGlobalScope = js_sys::global().unchecked_into();
-    let navigator: JsValue = scope.navigator().into();
-    let gpu = Reflect::get(&navigator, &"gpu".into()).ok()?;
-    if gpu.is_undefined() || gpu.is_null() {
-        return None;
-    }
-    let request = Reflect::get(&gpu, &"requestAdapter".into()).ok()?;
-    let promise = request.dyn_ref::<js_sys::Function>()?.call0(&gpu).ok()?;
-    let adapter = JsFuture::from(js_sys::Promise::from(promise)).await.ok()?;
-    if adapter.is_null() || adapter.is_undefined() {
-        return None;
-    }
-    let info = Reflect::get(&adapter, &"info".into()).unwrap_or(JsValue::UNDEFINED);
-    let fallback = [&info, &adapter]
-        .iter()
-        .find_map(|o| {
-            Reflect::get(o, &"isFallbackAdapter".into())
-                .ok()
-                .and_then(|v| v.as_bool())
-        })
-        .unwrap_or(false);
-    let text = ["vendor", "architecture", "description"]
-        .iter()
-        .map(|k| get_str(&info, k))
-        .filter(|s| !s.is_empty())
-        .collect::<Vec<_>>()
-        .join(" / ");
-    let lower = text.to_lowercase();
-    let software = fallback || SOFTWARE_ADAPTERS.iter().any(|s| lower.contains(s));
-    let text = if text.is_empty() {
-        "unknown adapter".to_string()
-    } else {
-        text
-    };
-    Some((text, software))
 }
 
 /// The CPU backend, with the reason it is used.
@@ -116,12 +68,32 @@ pub fn cpu_fallback(note: Option<String>) -> (Device, BackendInfo) {
 }
 
 /// WebGPU when this worker has an adapter (and the page gave no reason to use the CPU: `cpu`),
-/// otherwise the CPU backend. `on_lost` is called if the WebGPU device is lost later.
+/// otherwise the CPU backend. `on_lost` is called if the WebGPU device is lost later. The page's
+/// module (built without the `webgpu` feature) always answers with the CPU.
 pub async fn pick_backend(cpu: Option<String>, on_lost: fn(String)) -> (Device, BackendInfo) {
     if cpu.is_some() {
         return cpu_fallback(cpu);
     }
-    let Some((adapter, software)) = adapter_description().await else {
+    #[cfg(not(feature = "webgpu"))]
+    {
+        let _ = on_lost;
+        cpu_fallback(Some(
+            "this is the CPU module (the WebGPU module is gpu/fairscreen-gpu_bg.wasm)".into(),
+        ))
+    }
+    #[cfg(feature = "webgpu")]
+    webgpu_or_cpu(on_lost).await
+}
+
+/// WebGPU on this worker's adapter, or the CPU with the reason there is none.
+#[cfg(feature = "webgpu")]
+async fn webgpu_or_cpu(on_lost: fn(String)) -> (Device, BackendInfo) {
+    let scope: web_sys::WorkerGlobalScope = js_sys::global().unchecked_into();
+    let Some(Adapter {
+        text: adapter,
+        software,
+    }) = crate::adapter::describe(&scope.navigator().into()).await
+    else {
         return cpu_fallback(Some(
             "this browser offers no WebGPU adapter to the inference worker".into(),
         ));

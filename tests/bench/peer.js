@@ -11,12 +11,15 @@ async function inputs() {
   return r.arrayBuffer();
 }
 
-// FairScreen: starts the app's worker on the app's module and sends it one Bench request (see
+// FairScreen: starts the app's worker on the app's module (the page's own, CPU backend only, or
+// for WebGPU the module in gpu/, as the app does) and sends it one Bench request (see
 // src/worker/bench.rs for what it times).
 window.fairscreenBench = async (request) => {
   const manifest = await (await fetch("../manifest.json")).json();
-  const glue = manifest.assets.find((a) => /^fairscreen-[0-9a-f]+\.js$/.test(a.path)).path;
-  const wasm = manifest.assets.find((a) => /_bg\.wasm$/.test(a.path)).path;
+  const find = (re) => manifest.assets.find((a) => re.test(a.path)).path;
+  const [glue, wasm] = request.cpu
+    ? [find(/^fairscreen-[0-9a-f]+\.js$/), find(/^fairscreen-[0-9a-f]+_bg\.wasm$/)]
+    : [find(/^gpu\/fairscreen-gpu\.js$/), find(/^gpu\/fairscreen-gpu_bg\.wasm$/)];
   const [module, bytes] = await Promise.all([
     WebAssembly.compileStreaming(fetch(`../${wasm}`)),
     inputs(),
@@ -37,6 +40,8 @@ window.fairscreenBench = async (request) => {
           else reject(new Error(message.Benched.Err));
         } else if (message.Panic) {
           reject(new Error(`worker panicked: ${message.Panic}`));
+        } else if (message.ModuleFailed) {
+          reject(new Error(`worker could not load ${message.ModuleFailed}`));
         }
       };
       worker.postMessage({ glue: new URL(`../${glue}`, location.href).href, module });

@@ -221,19 +221,30 @@ fn gzip_len(path: &Path) -> u64 {
 
 /// Cold start of the app in a fresh profile: navigation → model ready, and photo chosen → first
 /// result (the page's own performance marks; the driver's delay between the two is left out).
-fn fairscreen_cold(server: &StaticServer, query: &str, photo: &Path) -> Value {
+/// With `webgpu_move`, the driver first waits for the page to move the model to the WebGPU module
+/// loaded on the side (what a hardware adapter gets: `?upgrade=software` here) and records when.
+fn fairscreen_cold(server: &StaticServer, query: &str, photo: &Path, webgpu_move: bool) -> Value {
     let s = Session::new(true);
     server.take_requests();
     s.goto(&format!("{}{query}", server.url));
     s.wait_for("the model", Duration::from_secs(300), |s| {
         (s.attr("#status", "data-state")? == "ready").then_some(())
     });
+    if webgpu_move {
+        s.wait_for("the move to WebGPU", Duration::from_secs(300), |s| {
+            let backend = s.attr("#backend", "data-backend")?;
+            let webgpu = s.attr("#backend", "data-webgpu")?;
+            assert_ne!(webgpu, "failed", "{}", s.text("#backend"));
+            (backend == "webgpu").then_some(())
+        });
+    }
+    let backend_at_photo = s.attr("#backend", "data-backend");
     upload(&s, photo);
     wait_run(&s, 1);
     let marks = s.script(
-        "const m = n => performance.getEntriesByName(n)[0].startTime; \
+        "const m = n => (performance.getEntriesByName(n)[0] || {}).startTime ?? null; \
          return { ready: m('fairscreen-model-ready'), chosen: m('fairscreen-photo-chosen'), \
-         result: m('fairscreen-first-result') };",
+         result: m('fairscreen-first-result'), webgpu: m('fairscreen-webgpu-ready') };",
     );
     let ready = marks["ready"].as_f64().unwrap();
     let screen = marks["result"].as_f64().unwrap() - marks["chosen"].as_f64().unwrap();
@@ -243,11 +254,56 @@ fn fairscreen_cold(server: &StaticServer, query: &str, photo: &Path) -> Value {
     });
     std::thread::sleep(Duration::from_secs(3));
     json!({
-        "backend": s.attr("#backend", "data-backend"),
+        "query": query,
+        "backend": backend_at_photo,
+        "webgpu_state": s.attr("#backend", "data-webgpu"),
         "ready_ms": ready,
         "screen_ms": screen,
         "cold_start_ms": ready + screen,
+        "webgpu_ready_ms": marks["webgpu"],
     })
+}
+
+/// Bytes (raw, gzip -9) of the files of `site` that `requests` fetched (GET, 200), by part: the
+/// runtime (wasm + JS), the default model, the other models, the evaluation subset, the rest.
+fn fetched_bytes(
+    site: &Path,
+    requests: Vec<(String, String, u16)>,
+    default_model: &str,
+) -> (BTreeMap<&'static str, u64>, Vec<Value>) {
+    let mut fetched = BTreeSet::new();
+    for (method, path, code) in requests {
+        if method == "GET" && code == 200 {
+            fetched.insert(path);
+        }
+    }
+    let mut parts: BTreeMap<&str, u64> = BTreeMap::new();
+    let mut files = Vec::new();
+    for path in &fetched {
+        let file = if path == "/" {
+            site.join("index.html")
+        } else {
+            site.join(path.trim_start_matches('/'))
+        };
+        let gz = gzip_len(&file);
+        let part = if path.starts_with("/gpu/") {
+            "WebGPU module"
+        } else if path.ends_with(".wasm") || path.ends_with(".js") {
+            "runtime"
+        } else if path == default_model {
+            "model"
+        } else if path.starts_with("/eval/") && !path.ends_with(".json") {
+            "evaluation subset"
+        } else if path.starts_with("/models/") && !path.ends_with(".json") {
+            "other models"
+        } else {
+            "page, styles, indexes, icons"
+        };
+        *parts.entry(part).or_default() += gz;
+        let raw = std::fs::metadata(&file).map(|m| m.len()).unwrap_or(0);
+        files.push(json!({ "path": path, "bytes": raw, "gzip_bytes": gz }));
+    }
+    (parts, files)
 }
 
 /// Cold start of the ORT page in a fresh profile: navigation → session ready → first result.
@@ -427,45 +483,16 @@ fn peer_benchmark() {
             "{row}: another network's outputs"
         );
     }
-    // Cold starts, each in a fresh profile; the first one's requests are the first visit.
-    let ours_cpu = fairscreen_cold(&server, "?backend=cpu", &photo);
-    let requests = server.take_requests();
-    let ours_default = fairscreen_cold(&server, "", &photo);
+    // Cold starts, each in a fresh profile; the default one's requests are the first visit.
+    let default_model = format!("/models/{}", model_index().default_entry().unwrap().file);
+    let ours_default = fairscreen_cold(&server, "", &photo, false);
+    let (parts, files) = fetched_bytes(&site, server.take_requests(), &default_model);
+    let ours_cpu = fairscreen_cold(&server, "?backend=cpu", &photo, false);
+    let ours_webgpu = fairscreen_cold(&server, "?backend=webgpu", &photo, false);
+    let ours_move = fairscreen_cold(&server, "?upgrade=software", &photo, true);
+    let (move_parts, _) = fetched_bytes(&site, server.take_requests(), &default_model);
     let ort_wasm = ort_cold(&server, "ort.wasm.min.mjs", "wasm", side);
     let ort_webgpu = ort_cold(&server, "ort.webgpu.min.mjs", "webgpu", side);
-    // First-visit bytes (gzip -9 of each file the first visit fetched).
-    let mut fetched = BTreeSet::new();
-    for (method, path, code) in requests {
-        if method == "GET" && code == 200 {
-            fetched.insert(path);
-        }
-    }
-    let default_model = format!("/models/{}", model_index().default_entry().unwrap().file);
-    let mut parts: BTreeMap<&str, u64> = BTreeMap::new();
-    let mut files = Vec::new();
-    for path in &fetched {
-        let file = site.join(path.trim_start_matches('/'));
-        let file = if path == "/" {
-            site.join("index.html")
-        } else {
-            file
-        };
-        let gz = gzip_len(&file);
-        let part = if path.ends_with(".wasm") || path.ends_with(".js") {
-            "runtime"
-        } else if *path == default_model {
-            "model"
-        } else if path.starts_with("/eval/") && !path.ends_with(".json") {
-            "evaluation subset"
-        } else if path.starts_with("/models/") && !path.ends_with(".json") {
-            "other models"
-        } else {
-            "page, styles, indexes, icons"
-        };
-        *parts.entry(part).or_default() += gz;
-        let raw = std::fs::metadata(&file).map(|m| m.len()).unwrap_or(0);
-        files.push(json!({ "path": path, "bytes": raw, "gzip_bytes": gz }));
-    }
     let ort_bytes =
         |names: &[&str]| -> u64 { names.iter().map(|f| gzip_len(&ort_dist().join(f))).sum() };
     let onnx_gz = gzip_len(&site.join("bench/model.onnx"));
@@ -496,12 +523,16 @@ fn peer_benchmark() {
                 / ort_wasm["cold_start_ms"].as_f64().unwrap(),
             "cold_start_default_vs_webgpu": ours_default["cold_start_ms"].as_f64().unwrap()
                 / ort_webgpu["cold_start_ms"].as_f64().unwrap(),
+            "cold_start_webgpu_module_vs_webgpu": ours_webgpu["cold_start_ms"].as_f64().unwrap()
+                / ort_webgpu["cold_start_ms"].as_f64().unwrap(),
             "first_visit_runtime_and_model_vs_ort_wasm_runtime": ours_first as f64
                 / ort_bytes(&ORT_WASM_RUNTIME) as f64,
         },
         "cold_start": {
+            "fairscreen_default": ours_default,
             "fairscreen_cpu": ours_cpu,
-            "fairscreen_default_backend": ours_default,
+            "fairscreen_webgpu": ours_webgpu,
+            "fairscreen_moving_to_webgpu": ours_move,
             "ort_wasm": ort_wasm,
             "ort_webgpu": ort_webgpu,
         },
@@ -509,6 +540,7 @@ fn peer_benchmark() {
             "fairscreen_by_part": parts,
             "fairscreen_runtime_and_model": ours_first,
             "fairscreen_files": files,
+            "fairscreen_moving_to_webgpu_by_part": move_parts,
             "ort_wasm_runtime": ort_bytes(&ORT_WASM_RUNTIME),
             "ort_webgpu_runtime": ort_bytes(&ORT_WEBGPU_RUNTIME),
             "ort_model_onnx": onnx_gz,
@@ -572,7 +604,22 @@ fn bench_markdown(r: &Value) -> String {
     }
     md.push_str("\nCold start (fresh profile, localhost; FairScreen: navigation → model ready + photo chosen → result; ORT: navigation → first result):\n\n");
     for (k, v) in r["cold_start"].as_object().unwrap() {
-        md.push_str(&format!("- {k}: {}\n", ms(&v["cold_start_ms"])));
+        let backend = v["backend"]
+            .as_str()
+            .map(|b| format!(", photo screened on {b}"));
+        let webgpu = v["webgpu_ready_ms"]
+            .as_f64()
+            .map(|t| format!(", model moved to the WebGPU module at {t:.0} ms"));
+        md.push_str(&format!(
+            "- {k}{}: {}{}{}\n",
+            v["query"]
+                .as_str()
+                .map(|q| format!(" (`{q}`)"))
+                .unwrap_or_default(),
+            ms(&v["cold_start_ms"]),
+            backend.unwrap_or_default(),
+            webgpu.unwrap_or_default(),
+        ));
     }
     md.push_str("\nEarly exit (single photo, stage by stage at the default θ vs every exit in one pass, both with the maps the page draws):\n\n");
     for row in runs.iter().filter(|r| r.get("early_exit").is_some()) {
@@ -591,9 +638,10 @@ fn bench_markdown(r: &Value) -> String {
     }
     let fv = &r["first_visit_gzip_bytes"];
     md.push_str(&format!(
-        "\nFirst visit, gzip -9 bytes: FairScreen runtime + default model {} ({}); ORT wasm runtime {}, ORT WebGPU runtime {}, ONNX model {}.\n",
+        "\nFirst visit, gzip -9 bytes: FairScreen runtime + default model {} ({}; a page that moves to a hardware adapter's WebGPU module then fetches: {}); ORT wasm runtime {}, ORT WebGPU runtime {}, ONNX model {}.\n",
         fv["fairscreen_runtime_and_model"],
         fv["fairscreen_by_part"],
+        fv["fairscreen_moving_to_webgpu_by_part"],
         fv["ort_wasm_runtime"],
         fv["ort_webgpu_runtime"],
         fv["ort_model_onnx"],

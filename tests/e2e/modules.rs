@@ -1,0 +1,108 @@
+//! The app's two modules: the page's own (burn's CPU backend only) is all a first visit fetches;
+//! the WebGPU module (`gpu/`) is fetched when the model moves to WebGPU — at the user's request,
+//! or by itself on a hardware adapter (`?upgrade=software` makes SwiftShader count as one here).
+
+use super::*;
+
+/// The backend's WebGPU state (`#backend[data-webgpu]`) once the page has looked for an adapter.
+fn webgpu_state(s: &Session) -> String {
+    s.wait_for("the WebGPU check", Duration::from_secs(60), |s| {
+        s.attr("#backend", "data-webgpu")
+            .filter(|st| st != "checking")
+    })
+}
+
+/// Waits until the model runs on `kind` and the page is ready for a photo.
+fn wait_backend(s: &Session, kind: &str) {
+    s.wait_for(
+        &format!("the model on {kind}"),
+        Duration::from_secs(240),
+        |s| {
+            let backend = s.attr("#backend", "data-backend")?;
+            let state = s.attr("#status", "data-state")?;
+            assert_ne!(state, "error", "{}", s.text("#error"));
+            (backend == kind && (state == "ready" || state == "done")).then_some(())
+        },
+    );
+}
+
+/// Paths the server answered under `/gpu/` since the last look.
+fn gpu_fetches(server: &StaticServer) -> Vec<String> {
+    server
+        .take_requests()
+        .into_iter()
+        .map(|(_, path, _)| path)
+        .filter(|p| p.starts_with("/gpu/"))
+        .collect()
+}
+
+/// On a software adapter (SwiftShader) the page starts and stays on the CPU, says why, and fetches
+/// no WebGPU code; "Run on WebGPU" fetches the WebGPU module and screens there as the native model
+/// does; "Run on the CPU" goes back.
+#[test]
+fn a_first_visit_runs_on_the_page_module_and_webgpu_is_fetched_on_request() {
+    let _guard = BROWSER.lock().unwrap_or_else(|e| e.into_inner());
+    let model = shipped_model();
+    let server = StaticServer::start(dist());
+    let s = Session::new(true);
+    s.goto(&server.url);
+    assert_eq!(wait_loaded(&s), "ready", "{}", s.text("#error"));
+    assert_backend(&s, "cpu");
+    assert_eq!(webgpu_state(&s), "software", "{}", s.text("#backend"));
+    let note = s.text("#webgpu-note");
+    assert!(
+        note.contains("software renderer") && note.contains("CPU is faster"),
+        "{note}"
+    );
+    check_fixtures(&s, &model, 1e-4, "cpu (page module)");
+    std::thread::sleep(Duration::from_secs(2));
+    let fetched = gpu_fetches(&server);
+    assert!(fetched.is_empty(), "fetched WebGPU code: {fetched:?}");
+
+    assert_eq!(s.text("#switch-backend"), "Run on WebGPU");
+    s.script("document.getElementById('switch-backend').click();");
+    wait_backend(&s, "webgpu");
+    assert!(
+        s.text("#backend").contains("WebGPU"),
+        "{}",
+        s.text("#backend")
+    );
+    let fetched = gpu_fetches(&server);
+    assert!(
+        fetched.iter().any(|p| p == "/gpu/fairscreen-gpu_bg.wasm"),
+        "the WebGPU module was not fetched: {fetched:?}"
+    );
+    let worst = check_fixtures(&s, &model, 1e-4, "webgpu (gpu module)");
+    println!("WebGPU module: worst max |Δlogit| over fixtures = {worst:e}");
+
+    assert_eq!(s.text("#switch-backend"), "Run on the CPU");
+    s.script("document.getElementById('switch-backend').click();");
+    wait_backend(&s, "cpu");
+    check_fixtures(&s, &model, 1e-4, "cpu again");
+}
+
+/// With a hardware adapter the page answers on the CPU first, loads the WebGPU module on the side
+/// once the model is ready, and moves the model there by itself while the user has not started:
+/// the next photo is screened on WebGPU as the native model does.
+#[test]
+fn a_hardware_adapter_gets_the_webgpu_module_loaded_on_the_side() {
+    let _guard = BROWSER.lock().unwrap_or_else(|e| e.into_inner());
+    let model = shipped_model();
+    let server = StaticServer::start(dist());
+    let s = Session::new(true);
+    s.goto(&format!("{}?upgrade=software", server.url));
+    assert_eq!(wait_loaded(&s), "ready", "{}", s.text("#error"));
+    wait_backend(&s, "webgpu");
+    assert_eq!(
+        s.attr("#backend", "data-webgpu").as_deref(),
+        Some("not-checked")
+    );
+    let moved = s.script(
+        "return performance.getEntriesByName('fairscreen-webgpu-ready').length > 0 \
+         && performance.getEntriesByName('fairscreen-first-result').length === 0;",
+    );
+    assert_eq!(moved, serde_json::json!(true), "moved before any photo");
+    let worst = check_fixtures(&s, &model, 1e-4, "webgpu (moved)");
+    println!("moved to the WebGPU module: worst max |Δlogit| = {worst:e}");
+    assert_eq!(s.text("#switch-backend"), "Run on the CPU");
+}
