@@ -17,7 +17,8 @@ async function inputs() {
 window.fairscreenBench = async (request) => {
   const manifest = await (await fetch("../manifest.json")).json();
   const find = (re) => manifest.assets.find((a) => re.test(a.path)).path;
-  const [glue, wasm] = request.cpu
+  // `module: "gpu"` runs a CPU request on the WebGPU module too (the module comparison).
+  const [glue, wasm] = request.cpu && request.module !== "gpu"
     ? [find(/^fairscreen-[0-9a-f]+\.js$/), find(/^fairscreen-[0-9a-f]+_bg\.wasm$/)]
     : [find(/^gpu\/fairscreen-gpu\.js$/), find(/^gpu\/fairscreen-gpu_bg\.wasm$/)];
   const [module, bytes] = await Promise.all([

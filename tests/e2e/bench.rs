@@ -413,6 +413,17 @@ pub(crate) fn command_line(cmd: &str) -> String {
         .unwrap_or_default()
 }
 
+/// Outputs each runtime's logits are checked on (the first inputs).
+const CHECK: usize = 4;
+
+/// The 720 evaluation images as the model's input tensors (prepared natively by core).
+fn evaluation_inputs(config: &fairscreen_core::ModelConfig) -> Vec<Vec<f32>> {
+    let bundle = shipped_bundle();
+    (0..bundle.len())
+        .map(|i| fairscreen_core::preprocess::to_input(&bundle.rgb_image(i), config))
+        .collect()
+}
+
 /// The side-by-side benchmark (minutes; `scripts/bench.sh`): single-photo latency, throughput
 /// over the evaluation images, cold start and first-visit bytes of FairScreen and ONNX Runtime
 /// Web on the same network and inputs in one Chromium run; early exit's measured saving. Writes
@@ -427,11 +438,7 @@ fn peer_benchmark() {
         .unwrap_or(60);
     let model = shipped_model();
     let config = model.card.config.clone();
-    let bundle = shipped_bundle();
-    let inputs: Vec<Vec<f32>> = (0..bundle.len())
-        .map(|i| fairscreen_core::preprocess::to_input(&bundle.rgb_image(i), &config))
-        .collect();
-    const CHECK: usize = 4;
+    let inputs = evaluation_inputs(&config);
     let native: Vec<Vec<Vec<f32>>> = inputs[..CHECK]
         .iter()
         .map(|x| model.logits(std::slice::from_ref(x)).unwrap().sample(0))
@@ -647,4 +654,80 @@ fn bench_markdown(r: &Value) -> String {
         fv["ort_model_onnx"],
     ));
     md
+}
+
+/// The CPU backend in the page's module (burn's CPU backend only) and in the WebGPU module (which
+/// has it too), in one browser session, rounds alternating: single-photo median and throughput of
+/// each round. Writes `docs/results/levers/module-cpu.md` (or `$FAIRSCREEN_BENCH_OUT`). Run:
+/// `cargo test --release --test e2e -- --ignored --exact bench::cpu_path_in_both_modules`.
+#[test]
+#[ignore = "a benchmark (a few minutes): run by hand"]
+fn cpu_path_in_both_modules() {
+    const ROUNDS: usize = 4;
+    let _guard = BROWSER.lock().unwrap_or_else(|e| e.into_inner());
+    let model = shipped_model();
+    let config = model.card.config.clone();
+    let inputs = evaluation_inputs(&config);
+    let native: Vec<Vec<Vec<f32>>> = inputs[..CHECK]
+        .iter()
+        .map(|x| model.logits(std::slice::from_ref(x)).unwrap().sample(0))
+        .collect();
+    let site = bench_site("modules", &inputs, &inputs[0]);
+    let server = StaticServer::start(site);
+    let s = Session::new(false);
+    let batch = fairscreen_core::infer::BUNDLE_BATCH;
+    let mut rows: BTreeMap<&str, Vec<(f64, f64)>> = BTreeMap::new();
+    for round in 0..ROUNDS {
+        for module in ["page", "gpu"] {
+            let mut request: Value =
+                serde_json::from_str(&fairscreen_request(true, CHECK, 60, 0, batch)).unwrap();
+            request["module"] = json!(module);
+            let v = bench_call(
+                &s,
+                &server,
+                &format!("fairscreenBench({request})"),
+                Duration::from_secs(600),
+            );
+            worst_vs_native(module, &logits_of(&v), &native);
+            let mut row = json!({});
+            with_speed(&mut row, &v);
+            let (single, rate) = (
+                row["single_median_ms"].as_f64().unwrap(),
+                row["images_per_s"].as_f64().unwrap(),
+            );
+            println!("round {round}: {module} module: {single:.2} ms, {rate:.1} images/s");
+            rows.entry(module).or_default().push((single, rate));
+        }
+    }
+    let mut md = format!(
+        "# burn's CPU backend in the page's module and in the WebGPU module\n\nWritten by \
+         `cargo test --release --test e2e -- --ignored --exact bench::cpu_path_in_both_modules`: one \
+         headless Chromium session ({}), {ROUNDS} rounds alternating the two modules; each round: \
+         single-photo median of 60 runs after 10 warm-up, and 720 images in batches of {batch}.\n\n\
+         | module | single photo, each round (ms) | median | images/s, each round | median |\n|---|---|---:|---|---:|\n",
+        command_line("grep -m1 'model name' /proc/cpuinfo | cut -d: -f2"),
+    );
+    for (module, v) in &rows {
+        let single: Vec<f64> = v.iter().map(|r| r.0).collect();
+        let rate: Vec<f64> = v.iter().map(|r| r.1).collect();
+        let list = |x: &[f64], d: usize| {
+            x.iter()
+                .map(|t| format!("{t:.d$}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        md.push_str(&format!(
+            "| {module} | {} | {:.2} | {} | {:.0} |\n",
+            list(&single, 2),
+            median_p90(&single).0,
+            list(&rate, 0),
+            median_p90(&rate).0,
+        ));
+    }
+    let out = std::env::var("FAIRSCREEN_BENCH_OUT")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| repo().join("docs/results/levers"));
+    std::fs::create_dir_all(&out).unwrap();
+    std::fs::write(out.join("module-cpu.md"), &md).unwrap();
+    println!("{md}");
 }
