@@ -196,7 +196,9 @@ impl AppState {
                     worker_link::stop_standby();
                     return self.page.webgpu.set(WebGpu::Offered(adapter));
                 }
-                worker_link::promote_standby();
+                if !worker_link::promote_standby() {
+                    return;
+                }
                 self.page.module.set(WorkerModule::Gpu);
                 self.page.backend.set(Some(info));
                 self.models.precision.set(precision);

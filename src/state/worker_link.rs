@@ -85,6 +85,12 @@ fn spawn(module: WorkerModule, on_event: EventHandler) -> Result<Link, String> {
     let document = web_sys::window()
         .and_then(|w| w.document())
         .ok_or("no document")?;
+    // What the worker instantiates: the compiled module the page runs (no second download), or
+    // the WebGPU module's URL.
+    let (glue, module): (String, JsValue) = match module {
+        WorkerModule::Page => (glue_url(&document)?, wasm_bindgen::module()),
+        WorkerModule::Gpu => (site_url(GPU_GLUE)?, site_url(GPU_WASM)?.into()),
+    };
     let id = NEXT_ID.with(|n| {
         n.set(n.get() + 1);
         n.get()
@@ -117,17 +123,8 @@ fn spawn(module: WorkerModule, on_event: EventHandler) -> Result<Link, String> {
     worker.set_onerror(Some(on_error.as_ref().unchecked_ref()));
     on_error.forget();
     let boot = js_sys::Object::new();
-    match module {
-        WorkerModule::Page => {
-            // The worker instantiates the compiled module the page runs (no second download).
-            let _ = Reflect::set(&boot, &"glue".into(), &glue_url(&document)?.into());
-            let _ = Reflect::set(&boot, &"module".into(), &wasm_bindgen::module());
-        }
-        WorkerModule::Gpu => {
-            let _ = Reflect::set(&boot, &"glue".into(), &site_url(GPU_GLUE)?.into());
-            let _ = Reflect::set(&boot, &"module".into(), &site_url(GPU_WASM)?.into());
-        }
-    }
+    let _ = Reflect::set(&boot, &"glue".into(), &glue.into());
+    let _ = Reflect::set(&boot, &"module".into(), &module);
     worker
         .post_message(&boot)
         .map_err(|e| format!("the inference worker could not start: {e:?}"))?;
