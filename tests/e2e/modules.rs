@@ -106,3 +106,24 @@ fn a_hardware_adapter_gets_the_webgpu_module_loaded_on_the_side() {
     println!("moved to the WebGPU module: worst max |Δlogit| = {worst:e}");
     assert_eq!(s.text("#switch-backend"), "Run on the CPU");
 }
+
+/// A site whose WebGPU module cannot be fetched: asked for WebGPU, the page says the module could
+/// not be loaded, runs its own module on the CPU and screens as the native model does.
+#[test]
+fn an_unreachable_webgpu_module_leaves_the_page_on_the_cpu_with_the_reason() {
+    let _guard = BROWSER.lock().unwrap_or_else(|e| e.into_inner());
+    let model = shipped_model();
+    let site = copy_dist("no-gpu-module");
+    std::fs::remove_dir_all(site.join("gpu")).unwrap();
+    let server = StaticServer::start(site.clone());
+    let s = Session::new(true);
+    s.goto(&format!("{}?backend=webgpu", server.url));
+    wait_backend(&s, "cpu");
+    let error = s.attr("#error", "data-error").unwrap_or_default();
+    assert!(
+        error.contains("WebGPU module could not be loaded") && error.contains("runs on the CPU"),
+        "{error}"
+    );
+    check_fixtures(&s, &model, 1e-4, "cpu after the WebGPU module failed");
+    let _ = std::fs::remove_dir_all(site);
+}
