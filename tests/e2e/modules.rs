@@ -127,3 +127,30 @@ fn an_unreachable_webgpu_module_leaves_the_page_on_the_cpu_with_the_reason() {
     check_fixtures(&s, &model, 1e-4, "cpu after the WebGPU module failed");
     let _ = std::fs::remove_dir_all(site);
 }
+
+/// A WebGPU module whose bytes differ from the build's manifest.json (one byte changed) is refused
+/// before it runs: the page names the sha256 mismatch and stays on the CPU with native logits.
+#[test]
+fn a_webgpu_module_that_differs_from_the_manifest_is_refused() {
+    let _guard = BROWSER.lock().unwrap_or_else(|e| e.into_inner());
+    let model = shipped_model();
+    let site = copy_dist("altered-gpu-module");
+    let wasm = site.join("gpu/fairscreen-gpu_bg.wasm");
+    let mut bytes = std::fs::read(&wasm).unwrap();
+    let last = bytes.len() - 1;
+    bytes[last] ^= 0x01;
+    std::fs::write(&wasm, bytes).unwrap();
+    let server = StaticServer::start(site.clone());
+    let s = Session::new(true);
+    s.goto(&format!("{}?backend=webgpu", server.url));
+    wait_backend(&s, "cpu");
+    let error = s.attr("#error", "data-error").unwrap_or_default();
+    assert!(
+        error.contains("fairscreen-gpu_bg.wasm")
+            && error.contains("sha256")
+            && error.contains("runs on the CPU"),
+        "{error}"
+    );
+    check_fixtures(&s, &model, 1e-4, "cpu after the altered WebGPU module");
+    let _ = std::fs::remove_dir_all(site);
+}
