@@ -7,7 +7,7 @@ import subprocess
 import sys
 
 KINDS = [
-    ("convolution layout work (burn-flex `conv3d_f32`: input to channels-last, im2col tiles, output back; its gemm calls are counted apart)", re.compile(r"burn_flex::ops::conv::")),
+    ("convolution layout work (burn-flex `conv3d_f32`: weights re-laid out for gemm, input to channels-last, im2col tiles, output back; its gemm calls are counted apart)", re.compile(r"burn_flex::ops::conv::")),
     ("gemm (the multiply-accumulates: `gemm` microkernels and packing)", re.compile(r"gemm")),
     ("element-wise and reduction SIMD kernels (macerator)", re.compile(r"macerator")),
     ("memory (memset, memmove, malloc, free)", re.compile(r"mem(set|move|cpy)|malloc|_int_free|cfree|calloc|unlink_chunk|_int_malloc")),
